@@ -1,0 +1,7 @@
+"""Shared fixtures: real servers started per test session by tests/harness/."""
+
+pytest_plugins = [
+    "tests.harness.kafka",
+    "tests.harness.postgres",
+    "tests.harness.rsyslog",
+]
