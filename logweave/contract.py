@@ -63,7 +63,7 @@ OPTIONAL_FIELDS = ("app-name", "procid", "msgid", "structured-data", "uuid")
 # Namespace for ids derived from content when the sender gave no uuid.
 _ID_NAMESPACE = uuid.UUID("5f0e4a52-8c1b-4b7e-9a57-3c1d6f1f2a10")
 
-UNKNOWN_SENDER = "0.0.0.0"
+UNKNOWN_SENDER = "unknown"
 
 
 class ContractError(ValueError):
@@ -210,9 +210,7 @@ def _facility(value: Any) -> int:
     return _code(value, FACILITY_NAMES, {"security": 4, "cron2": 15}, 23, "facility")
 
 
-def _code(
-    value: Any, names: tuple[str, ...], aliases: dict[str, int], top: int, what: str
-) -> int:
+def _code(value: Any, names: tuple[str, ...], aliases: dict[str, int], top: int, what: str) -> int:
     if isinstance(value, bool):
         raise ContractError("bad_field", f"{what} must be a number or a name, got {value!r}")
     if isinstance(value, int) and 0 <= value <= top:

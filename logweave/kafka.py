@@ -1,0 +1,93 @@
+"""Kafka clients configured the way LogWeave needs them, and the wait for a reachable broker."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.errors import KafkaError
+
+from logweave.config import ConsumerSettings, Settings
+from logweave.service import Backoff, Stop, wait_with
+
+log = logging.getLogger("logweave.kafka")
+
+
+def producer(settings: Settings) -> Any:
+    """An idempotent producer: acks from every in-sync replica, retries without duplicates."""
+    compression = settings.producer.compression
+    return KafkaProducer(
+        bootstrap_servers=settings.kafka.bootstrap.split(","),
+        client_id=f"{settings.kafka.client_id}-producer",
+        acks="all",
+        enable_idempotence=True,
+        compression_type=None if compression == "none" else compression,
+        linger_ms=settings.producer.linger_ms,
+        request_timeout_ms=settings.kafka.request_timeout_ms,
+        # The service holds at most max_in_flight events; the client's buffer must be able to
+        # take all of them so that send() never blocks the event loop.
+        buffer_memory=max(32 * 1024 * 1024, settings.producer.max_in_flight * 4096),
+        max_block_ms=settings.kafka.request_timeout_ms,
+    )
+
+
+def consumer(settings: Settings, group: str, topics: list[str], batch: ConsumerSettings) -> Any:
+    """A group consumer that never commits on its own: offsets follow the database commit."""
+    return KafkaConsumer(
+        *topics,
+        bootstrap_servers=settings.kafka.bootstrap.split(","),
+        client_id=f"{settings.kafka.client_id}-{group}",
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+        request_timeout_ms=max(settings.kafka.request_timeout_ms, 30001),
+        max_poll_records=batch.batch_size,
+    )
+
+
+def offsets_reader(settings: Settings) -> Any:
+    """A consumer outside any group, only for reading partition offsets."""
+    return KafkaConsumer(
+        bootstrap_servers=settings.kafka.bootstrap.split(","),
+        client_id=f"{settings.kafka.client_id}-status",
+        group_id=None,
+        enable_auto_commit=False,
+        request_timeout_ms=max(settings.kafka.request_timeout_ms, 30001),
+    )
+
+
+def admin(settings: Settings) -> Any:
+    return KafkaAdminClient(
+        bootstrap_servers=settings.kafka.bootstrap.split(","),
+        client_id=f"{settings.kafka.client_id}-admin",
+        request_timeout_ms=settings.kafka.request_timeout_ms,
+    )
+
+
+def wait_until_reachable(settings: Settings, stop: Stop, beat: Any, topics: list[str]) -> bool:
+    """Block until the broker answers and every topic exists; False if asked to stop first."""
+    backoff = Backoff(settings.service.retry_initial_s, settings.service.retry_max_s)
+    while not stop:
+        try:
+            client = admin(settings)
+            try:
+                missing = set(topics) - set(client.list_topics())
+            finally:
+                client.close()
+            if not missing:
+                return True
+            problem = f"topics missing: {', '.join(sorted(missing))}"
+        except KafkaError as exc:
+            problem = f"{type(exc).__name__}: {exc}"
+        delay = backoff.next_delay()
+        log.warning(
+            "kafka_unreachable bootstrap=%s problem=%r retry_in=%.1fs",
+            settings.kafka.bootstrap,
+            problem,
+            delay,
+        )
+        if not wait_with(stop, delay, beat):
+            return False
+    return False
