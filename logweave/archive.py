@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import logging
 import sys
@@ -29,11 +30,11 @@ _bad_records = RateLimitedLog(log, 10)
 GROUP = "logweave-raw"
 
 
-def write(cur: Any, records: list[Any]) -> Counter[str]:
+def write(cur: Any, records: list[Any], dlq_topic: str) -> Counter[str]:
     counts: Counter[str] = Counter()
     events, dead = [], []
     for record in records:
-        if record.topic.endswith(".dlq"):
+        if record.topic == dlq_topic:
             dead.append(_dead_letter_row(record))
             continue
         try:
@@ -153,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv,
         batch=lambda s: s.archive,
         topics=lambda s: [s.kafka.topic, s.kafka.dlq_topic],
-        write=write,
+        writer=lambda s: functools.partial(write, dlq_topic=s.kafka.dlq_topic),
     )
 
 

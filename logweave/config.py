@@ -124,6 +124,7 @@ class PostgresSettings:
 
 @dataclass(frozen=True)
 class ConsumerSettings:
+    group: str = _setting("", _text, "Kafka consumer group (empty: the service's own)")
     batch_size: int = _setting(1000, _positive_int, "events per database transaction at most")
     batch_wait_ms: int = _setting(500, _positive_int, "wait to fill a batch")
 

@@ -243,7 +243,7 @@ def run_service(
     argv: Sequence[str] | None,
     batch: Callable[[Settings], ConsumerSettings],
     topics: Callable[[Settings], list[str]],
-    write: BatchWriter,
+    writer: Callable[[Settings], BatchWriter],
 ) -> int:
     from logweave.cli import service_settings
 
@@ -252,8 +252,9 @@ def run_service(
     stop.install()
     notifier = Notifier()
     try:
+        group = batch(settings).group or name
         consumer = BatchConsumer(
-            name, settings, batch(settings), topics(settings), write, notifier, stop
+            group, settings, batch(settings), topics(settings), writer(settings), notifier, stop
         )
         return consumer.run()
     finally:

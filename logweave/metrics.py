@@ -192,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv,
         batch=lambda s: s.metrics,
         topics=lambda s: [s.kafka.topic],
-        write=write,
+        writer=lambda s: write,
     )
 
 

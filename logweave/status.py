@@ -57,7 +57,11 @@ def _kafka(settings: Settings) -> dict[str, Any]:
             },
             "groups": {},
         }
-        for group, group_topics in ((RAW_GROUP, topics), (METRICS_GROUP, topics[:1])):
+        groups = (
+            (settings.archive.group or RAW_GROUP, topics),
+            (settings.metrics.group or METRICS_GROUP, topics[:1]),
+        )
+        for group, group_topics in groups:
             committed = admin.list_consumer_group_offsets(group)
             lag = 0
             for tp in partitions:

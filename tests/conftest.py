@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.harness.kafka",
     "tests.harness.postgres",
     "tests.harness.rsyslog",
+    "tests.harness.services",
 ]
