@@ -25,9 +25,9 @@ def producer(settings: Settings) -> Any:
         compression_type=None if compression == "none" else compression,
         linger_ms=settings.producer.linger_ms,
         request_timeout_ms=settings.kafka.request_timeout_ms,
-        # The service holds at most max_in_flight events; the client's buffer must be able to
-        # take all of them so that send() never blocks the event loop.
-        buffer_memory=max(32 * 1024 * 1024, settings.producer.max_in_flight * 4096),
+        # kafka-python's batch buffer has no size limit of its own: the service bounds it by
+        # holding at most producer.max_in_flight unacknowledged events.
+        allow_auto_create_topics=False,
         max_block_ms=settings.kafka.request_timeout_ms,
     )
 

@@ -42,7 +42,7 @@ WITH fresh AS (
 wifi AS (
     INSERT INTO metrics_wifi_hourly AS m (hour, router, iface, band, ssid,
                                           assoc, disassoc, deauth, auth_fail)
-    SELECT date_trunc('hour', received_at), router, coalesce(iface, ''), coalesce(band, ''),
+    SELECT date_trunc('hour', received_at, 'UTC'), router, coalesce(iface, ''), coalesce(band, ''),
            coalesce(ssid, ''),
            count(*) FILTER (WHERE kind = 'wifi_assoc'),
            count(*) FILTER (WHERE kind = 'wifi_disassoc'),
@@ -60,7 +60,7 @@ wifi AS (
 dhcp AS (
     INSERT INTO metrics_dhcp_hourly AS m (hour, router, discover, offer, request, ack, nak,
                                           release)
-    SELECT date_trunc('hour', received_at), router,
+    SELECT date_trunc('hour', received_at, 'UTC'), router,
            count(*) FILTER (WHERE kind = 'dhcp_discover'),
            count(*) FILTER (WHERE kind = 'dhcp_offer'),
            count(*) FILTER (WHERE kind = 'dhcp_request'),
@@ -81,7 +81,7 @@ dhcp AS (
 system AS (
     INSERT INTO metrics_system_hourly AS m (hour, router, program, severity, events, errors,
                                             unparsed, wan_up, wan_down)
-    SELECT date_trunc('hour', received_at), router, coalesce(program, ''), severity,
+    SELECT date_trunc('hour', received_at, 'UTC'), router, coalesce(program, ''), severity,
            count(*),
            count(*) FILTER (WHERE kind = 'system_error'),
            count(*) FILTER (WHERE NOT parse_ok),

@@ -138,7 +138,8 @@ class Producer:
         self.connections += 1
         framer = Framer(self.settings.producer.max_line_bytes)
         try:
-            while not self.stop:
+            # Reading goes on after SIGTERM: the drain stops it once clients fall quiet.
+            while True:
                 data = await reader.read(_READ_SIZE)
                 if not data:
                     break

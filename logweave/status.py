@@ -62,7 +62,7 @@ def _kafka(settings: Settings) -> dict[str, Any]:
             (settings.metrics.group or METRICS_GROUP, topics[:1]),
         )
         for group, group_topics in groups:
-            committed = admin.list_consumer_group_offsets(group)
+            committed = admin.list_group_offsets(group).get(group, {})
             lag = 0
             for tp in partitions:
                 if tp.topic not in group_topics:
