@@ -74,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("status", "topic offsets, consumer lag, table counts and newest events"),
         ("migrate", "apply the database migrations in sql/ (idempotent)"),
         ("check-config", "validate the settings file and print the effective settings"),
+        ("create-topics", "create the event and dead-letter topics if missing (idempotent)"),
     ):
         sub = commands.add_parser(name, help=help_text)
         add_common_flags(sub)
@@ -101,6 +102,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         applied = migrate(settings.postgres_dsn())
         print(f"applied {len(applied)} migration(s){': ' if applied else ''}{', '.join(applied)}")
+        return 0
+    if args.command == "create-topics":
+        from logweave.kafka import create_topics
+
+        created = create_topics(settings)
+        print(f"created {len(created)} topic(s){': ' if created else ''}{', '.join(created)}")
         return 0
     from logweave.status import collect, render
 

@@ -95,6 +95,9 @@ class KafkaSettings:
     dlq_topic: str = _setting("router.logs.dlq", _topic, "dead-letter topic for rejected input")
     client_id: str = _setting("logweave", _text, "client id shown in broker logs")
     request_timeout_ms: int = _setting(15000, _positive_int, "timeout of one Kafka request")
+    partitions: int = _setting(3, _positive_int, "partitions of the event topic")
+    retention_hours: int = _setting(168, _positive_int, "how long Kafka keeps events")
+    dlq_retention_hours: int = _setting(720, _positive_int, "how long Kafka keeps dead letters")
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,36 @@ def admin(settings: Settings) -> Any:
     )
 
 
+def create_topics(settings: Settings) -> list[str]:
+    """Create the event and dead-letter topics that do not exist yet; the names created."""
+    from kafka.admin import NewTopic
+
+    hour_ms = 3600 * 1000
+    wanted = {
+        settings.kafka.topic: NewTopic(
+            settings.kafka.topic,
+            settings.kafka.partitions,
+            1,
+            topic_configs={"retention.ms": str(settings.kafka.retention_hours * hour_ms)},
+        ),
+        # One partition keeps dead letters in arrival order; they are few.
+        settings.kafka.dlq_topic: NewTopic(
+            settings.kafka.dlq_topic,
+            1,
+            1,
+            topic_configs={"retention.ms": str(settings.kafka.dlq_retention_hours * hour_ms)},
+        ),
+    }
+    client = admin(settings)
+    try:
+        missing = [t for name, t in wanted.items() if name not in set(client.list_topics())]
+        if missing:
+            client.create_topics(missing)
+        return [t.name for t in missing]
+    finally:
+        client.close()
+
+
 def wait_until_reachable(settings: Settings, stop: Stop, beat: Any, topics: list[str]) -> bool:
     """Block until the broker answers and every topic exists; False if asked to stop first."""
     backoff = Backoff(settings.service.retry_initial_s, settings.service.retry_max_s)

@@ -1,0 +1,42 @@
+# LogWeave developer entry points. `make test` is what CI runs.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+KAFKA_VERSION ?= 4.4.0
+
+.PHONY: test lint unit integration venv kafka demo bench clean
+
+test: lint kafka
+	$(PY) -m pytest -q
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements/dev.txt pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements/dev.txt
+	$(PY) -m pip install -q --no-deps -e .
+	touch $@
+
+kafka: var/kafka/kafka_2.13-$(KAFKA_VERSION).tgz
+var/kafka/kafka_2.13-$(KAFKA_VERSION).tgz: scripts/build-kafka-dist.sh
+	KAFKA_VERSION=$(KAFKA_VERSION) scripts/build-kafka-dist.sh
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+unit: venv
+	$(PY) -m pytest -m "not integration" -q
+
+integration: venv kafka
+	$(PY) -m pytest -m integration -q
+
+demo: venv kafka
+	$(PY) scripts/demo.py
+
+bench: venv kafka
+	$(PY) bench/pipeline.py
+
+clean:
+	rm -rf $(VENV) var build dist *.egg-info
