@@ -170,7 +170,14 @@ class Settings:
         return f"{self.postgres.dsn} password='{escaped}'"
 
 
-SECTIONS = {f.name: f.default_factory for f in fields(Settings)}  # type: ignore[misc]
+SECTIONS: dict[str, Callable[[], Any]] = {
+    "kafka": KafkaSettings,
+    "producer": ProducerSettings,
+    "postgres": PostgresSettings,
+    "archive": ConsumerSettings,
+    "metrics": ConsumerSettings,
+    "service": ServiceSettings,
+}
 
 
 def load(

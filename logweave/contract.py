@@ -55,6 +55,7 @@ FACILITY_NAMES = (
     "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
     "authpriv", "ftp", "ntp", "audit", "alert", "clock",
     "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+    "invld",  # rsyslog's facility 24: the line's <PRI> was malformed
 )  # fmt: skip
 
 # Optional fields kept when present (RFC 5424 parts and rsyslog's message uuid).
@@ -136,7 +137,7 @@ def normalise(data: dict[str, Any], received: datetime | None) -> Event:
     """
     fields = {name: _first(data, name) for name in FIELDS}
 
-    msg = fields["msg"]
+    msg = _first(data, "msg", keep_empty=True)
     if msg is None:
         raise ContractError("missing_field", "no msg (or message) field")
     if not isinstance(msg, str):
@@ -167,10 +168,10 @@ def normalise(data: dict[str, Any], received: datetime | None) -> Event:
     return replace(event, id=event_id)
 
 
-def _first(data: dict[str, Any], name: str) -> Any:
+def _first(data: dict[str, Any], name: str, keep_empty: bool = False) -> Any:
     for candidate in SYNONYMS[name]:
         value = data.get(candidate)
-        if value not in (None, ""):
+        if value is not None and (keep_empty or value != ""):
             return value
     return None
 
@@ -207,7 +208,7 @@ def _severity(value: Any) -> int:
 def _facility(value: Any) -> int:
     if value is None:
         return 1
-    return _code(value, FACILITY_NAMES, {"security": 4, "cron2": 15}, 23, "facility")
+    return _code(value, FACILITY_NAMES, {"security": 4, "cron2": 15}, 24, "facility")
 
 
 def _code(value: Any, names: tuple[str, ...], aliases: dict[str, int], top: int, what: str) -> int:

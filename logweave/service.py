@@ -120,7 +120,7 @@ class Backoff:
     def next_delay(self) -> float:
         step = min(self.cap, self.initial * (2**self.attempt))
         self.attempt += 1
-        return step / 2 + self._rng.uniform(0, step / 2)
+        return float(step / 2 + self._rng.uniform(0, step / 2))
 
     def reset(self) -> None:
         self.attempt = 0

@@ -39,12 +39,17 @@ class Line:
 
     ``msg`` has rsyslog's leading space removed and its ``#011``-style control escapes
     (which rsyslog writes for TAB and friends) turned back into the characters.
+    ``tag_and_msg`` is the syslog TAG and MSG joined again as the router wrote them (escapes
+    undone): rsyslog's RFC 3164 reading takes the first word for HOSTNAME or TAG when a line has
+    no proper tag, so a parser that finds nothing in ``msg`` can look at the whole text. Empty
+    when the caller had no TAG to give.
     """
 
     program: str
     msg: str
     hostname: str
     severity: int
+    tag_and_msg: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,3 +97,13 @@ def test_unusable_objects_are_rejected_with_a_named_reason(
     with pytest.raises(ContractError) as caught:
         normalise(data, received=RECEIVED)
     assert (caught.value.reason, caught.value.detail) == (reason, detail)
+
+
+def test_empty_message_is_a_message() -> None:
+    # rsyslog sends msg "" for a line that is all header, e.g. "Dec  1 09:49:56 syslogd exiting".
+    event = normalise({"msg": "", "message": "ignored"}, received=RECEIVED)
+    assert event.msg == ""
+
+
+def test_malformed_pri_facility_word_is_kept() -> None:
+    assert normalise({"msg": "x", "facility": "invld"}, received=RECEIVED).facility == 24
