@@ -65,16 +65,18 @@ def main() -> int:
             for i in range(0, count, 1000):
                 sock.sendall(b"".join(lines[i : i + 1000]))
         sent = time.monotonic() - started
-        raw = stack.wait_for_rows("raw_logs", count, timeout=1800)
-        metrics = stack.wait_for_rows("parsed_events", count, timeout=1800)
+        stack.wait_for_rows("raw_logs", count, timeout=1800)
+        raw = time.monotonic() - started
+        stack.wait_for_rows("parsed_events", count, timeout=1800)
+        metrics = time.monotonic() - started
         rss = {name: peak_rss_mib(s.proc.pid) for name, s in stack.services.items() if s.proc}
         dead = stack.query("SELECT count(*) FROM dead_letters")[0][0]
         duplicates = count - stack.query("SELECT count(DISTINCT event_id) FROM raw_logs")[0][0]
 
     print(f"events:                  {count}")
     print(f"accepted by producer:    {count / sent:,.0f} events/s ({sent:.1f} s)")
-    print(f"in raw_logs:             {count / raw:,.0f} events/s end to end ({raw:.1f} s)")
-    print(f"in parsed_events+metrics:{count / metrics:,.0f} events/s end to end ({metrics:.1f} s)")
+    print(f"all in raw_logs:         {count / raw:,.0f} events/s end to end ({raw:.1f} s)")
+    print(f"all in metrics tables:   {count / metrics:,.0f} events/s end to end ({metrics:.1f} s)")
     print(f"dead letters: {dead}, duplicate ids: {duplicates}")
     for name, mib in rss.items():
         print(f"peak RSS {name:<9} {mib:6.1f} MiB")
