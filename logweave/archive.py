@@ -20,7 +20,8 @@ from typing import Any
 import psycopg2.extras
 
 from logweave import db
-from logweave.consume import run_service
+from logweave.config import Settings
+from logweave.consume import Maintenance, run_service
 from logweave.contract import ContractError, Event
 from logweave.service import RateLimitedLog
 
@@ -148,12 +149,34 @@ def _time(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def maintain(settings: Settings) -> Maintenance:
+    """Partitions of raw_logs ahead of time, and retention by dropping whole old days."""
+
+    def run(cur: Any) -> Counter[str]:
+        created, dropped = db.maintain_partitions(
+            cur,
+            "raw_logs",
+            settings.postgres.partitions_ahead_days,
+            settings.postgres.retention_days,
+        )
+        if created or dropped:
+            log.info(
+                "partitions_maintained table=raw_logs created=%s dropped=%s",
+                ",".join(created) or "-",
+                ",".join(dropped) or "-",
+            )
+        return Counter(partitions_dropped=len(dropped))
+
+    return run
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     return run_service(
         GROUP,
         argv,
         batch=lambda s: s.archive,
         topics=lambda s: [s.kafka.topic, s.kafka.dlq_topic],
+        maintain=maintain,
         writer=lambda s: functools.partial(write, dlq_topic=s.kafka.dlq_topic),
     )
 

@@ -123,6 +123,13 @@ class PostgresSettings:
     statement_timeout_ms: int = _setting(
         30000, _positive_int, "abort a database call that takes longer"
     )
+    retention_days: int = _setting(
+        30, _positive_int, "days of raw_logs and parsed_events kept (whole days are dropped)"
+    )
+    partitions_ahead_days: int = _setting(7, _positive_int, "daily partitions made in advance")
+    maintenance_interval_s: float = _setting(
+        3600.0, _positive_float, "how often a consumer makes and drops partitions"
+    )
 
 
 @dataclass(frozen=True)

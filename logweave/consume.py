@@ -28,6 +28,8 @@ log = logging.getLogger("logweave.consume")
 
 # Writes one batch inside an open transaction and returns what it did, for the counters.
 BatchWriter = Callable[[Any, list[Any]], Counter[str]]
+# Table upkeep run now and then in its own transaction (partitions ahead, retention).
+Maintenance = Callable[[Any], Counter[str]]
 
 
 class BatchConsumer:
@@ -40,8 +42,11 @@ class BatchConsumer:
         write: BatchWriter,
         notifier: Notifier,
         stop: Stop,
+        maintain: Maintenance | None = None,
     ) -> None:
         self.name = name
+        self.maintain = maintain
+        self._next_maintenance = 0.0
         self.settings = settings
         self.batch = batch
         self.topics = topics
@@ -75,6 +80,7 @@ class BatchConsumer:
                 records = self._poll()
                 if records:
                     self._handle(records)
+                self._maintenance()
                 if time.monotonic() >= next_status:
                     self.notifier.status(self.status_line())
                     next_status = time.monotonic() + self.settings.service.status_interval_s
@@ -114,13 +120,29 @@ class BatchConsumer:
             self._commit(records)
             return
 
-    def _write_batch(self, records: list[Any]) -> Counter[str]:
+    def _maintenance(self) -> None:
+        """Partitions ahead and retention, once per interval; a failure waits for the next."""
+        if self.maintain is None or time.monotonic() < self._next_maintenance:
+            return
+        self._next_maintenance = time.monotonic() + self.settings.postgres.maintenance_interval_s
+        try:
+            self._ensure_connection()
+            with self._conn, self._conn.cursor() as cur:
+                self.counts.update(self.maintain(cur))
+        except psycopg2.Error as exc:
+            log.warning("maintenance_failed name=%s error=%s", self.name, str(exc).strip())
+            self._drop_connection()
+
+    def _ensure_connection(self) -> None:
         if self._conn is None or self._conn.closed:
             self._conn = db.connect(
                 self.settings.postgres_dsn(),
                 application_name=self.name,
                 statement_timeout_ms=self.settings.postgres.statement_timeout_ms,
             )
+
+    def _write_batch(self, records: list[Any]) -> Counter[str]:
+        self._ensure_connection()
         with self._conn, self._conn.cursor() as cur:
             done = self.write(cur, records)
             self._record_progress(cur, records)
@@ -244,6 +266,7 @@ def run_service(
     batch: Callable[[Settings], ConsumerSettings],
     topics: Callable[[Settings], list[str]],
     writer: Callable[[Settings], BatchWriter],
+    maintain: Callable[[Settings], Maintenance] | None = None,
 ) -> int:
     from logweave.cli import service_settings
 
@@ -254,7 +277,14 @@ def run_service(
     try:
         group = batch(settings).group or name
         consumer = BatchConsumer(
-            group, settings, batch(settings), topics(settings), writer(settings), notifier, stop
+            group,
+            settings,
+            batch(settings),
+            topics(settings),
+            writer(settings),
+            notifier,
+            stop,
+            maintain(settings) if maintain is not None else None,
         )
         return consumer.run()
     finally:

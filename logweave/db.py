@@ -110,3 +110,21 @@ def _runs(days: list[date]) -> list[tuple[date, date]]:
 def _day_of(partition_name: str) -> date:
     stamp = partition_name.rsplit("_p", 1)[1]
     return date(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:]))
+
+
+def maintain_partitions(
+    cur: Any, table: str, ahead_days: int, keep_days: int
+) -> tuple[list[str], list[str]]:
+    """Make ``table``'s daily partitions ``ahead_days`` ahead and drop those past retention.
+
+    Returns (created, dropped) partition names. Runs in the caller's transaction.
+    """
+    cur.execute(
+        "SELECT logweave_ensure_partitions(%s::regclass, (now() AT TIME ZONE 'UTC')::date,"
+        " (now() AT TIME ZONE 'UTC')::date + %s)",
+        (table, ahead_days),
+    )
+    created = [row[0] for row in cur.fetchall()]
+    cur.execute("SELECT logweave_drop_partitions(%s::regclass, %s)", (table, keep_days))
+    dropped = [row[0] for row in cur.fetchall()]
+    return created, dropped

@@ -16,7 +16,8 @@ from typing import Any
 import psycopg2.extras
 
 from logweave import db
-from logweave.consume import run_service
+from logweave.config import Settings
+from logweave.consume import Maintenance, run_service
 from logweave.contract import ContractError, Event
 from logweave.parsers import line_from_event, parse
 from logweave.parsers.base import PROBLEM_KINDS
@@ -186,12 +187,34 @@ def _clean(text: str | None) -> str | None:
     return text.replace("\x00", "\ufffd") if text is not None else None
 
 
+def maintain(settings: Settings) -> Maintenance:
+    """Partitions of parsed_events ahead of time, and retention by dropping whole old days."""
+
+    def run(cur: Any) -> Counter[str]:
+        created, dropped = db.maintain_partitions(
+            cur,
+            "parsed_events",
+            settings.postgres.partitions_ahead_days,
+            settings.postgres.retention_days,
+        )
+        if created or dropped:
+            log.info(
+                "partitions_maintained table=parsed_events created=%s dropped=%s",
+                ",".join(created) or "-",
+                ",".join(dropped) or "-",
+            )
+        return Counter(partitions_dropped=len(dropped))
+
+    return run
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     return run_service(
         GROUP,
         argv,
         batch=lambda s: s.metrics,
         topics=lambda s: [s.kafka.topic],
+        maintain=maintain,
         writer=lambda s: write,
     )
 
