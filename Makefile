@@ -25,6 +25,8 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/yamllint .
+	$(VENV)/bin/ansible-lint
 
 unit: venv
 	$(PY) -m pytest -m "not integration" -q
