@@ -40,5 +40,11 @@ demo: venv kafka
 bench: venv kafka
 	$(PY) bench/pipeline.py
 
+# Each dashboard panel's and alert's query time on 30 days (about 5M events) of a simulated home
+# network in a throwaway PostgreSQL; loading takes a few minutes. Not part of `make test`.
+.PHONY: bench-dashboards
+bench-dashboards: venv
+	$(PY) bench/dashboards.py
+
 clean:
 	rm -rf $(VENV) var build dist *.egg-info

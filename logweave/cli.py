@@ -81,6 +81,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if name == "status":
             sub.add_argument("--json", action="store_true", help="print JSON")
     commands.add_parser("simulate", help="write simulated router syslog traffic", add_help=False)
+    parse_command = commands.add_parser(
+        "parse", help="show how each line of a router's log is read (what the metrics store)"
+    )
+    add_common_flags(parse_command)
+    from logweave import parse_cli
+
+    parse_cli.add_arguments(parse_command)
 
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["simulate"]:
@@ -97,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "check-config":
         return _check_config(settings)
+    if args.command == "parse":
+        return parse_cli.run(args, settings)
     if args.command == "migrate":
         from logweave.migrate import migrate
 

@@ -8,6 +8,7 @@ a bad one stops the program with an error that names the key.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -84,6 +85,14 @@ def _text(value: Any) -> str:
     return value
 
 
+def _zone(value: Any) -> str:
+    from logweave.timeinfo import zone_named
+
+    text = _text(value)
+    zone_named(text)
+    return text
+
+
 def _setting(default: Any, check: Callable[[Any], Any], doc: str) -> Any:
     return field(default=default, metadata={"check": check, "doc": doc})
 
@@ -154,6 +163,33 @@ class ServiceSettings:
 
 
 @dataclass(frozen=True)
+class ParsingSettings:
+    timezone: str = _setting(
+        "", _zone, "zone of routers not in [routers] (IANA name; empty: this host's)"
+    )
+    receiver_timezone: str = _setting(
+        "", _zone, "zone rsyslog runs in, where it read RFC 3164 times (empty: this host's)"
+    )
+    clock_skew_s: float = _setting(
+        300.0, _positive_float, "device time this far from the receive time is clock skew"
+    )
+    correlation_window_s: float = _setting(
+        30.0, _positive_float, "reports of one event and lines of one record lie this close"
+    )
+    oui_file: str = _setting(
+        "", _text, "IEEE OUI list, oui.csv or oui.txt (empty: Debian's ieee-data files)"
+    )
+
+
+@dataclass(frozen=True)
+class RouterSettings:
+    """One router of the ``[routers]`` table, keyed by the address it sends from."""
+
+    name: str = ""
+    timezone: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     producer: ProducerSettings = field(default_factory=ProducerSettings)
@@ -161,6 +197,10 @@ class Settings:
     archive: ConsumerSettings = field(default_factory=ConsumerSettings)
     metrics: ConsumerSettings = field(default_factory=ConsumerSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
+    parsing: ParsingSettings = field(default_factory=ParsingSettings)
+    # Sender address (fromhost-ip) -> name and zone. Read from the file only: a table of tables
+    # has no LOGWEAVE_<SECTION>_<KEY> variable.
+    routers: Mapping[str, RouterSettings] = field(default_factory=dict)
 
     def postgres_dsn(self) -> str:
         """The DSN with the password from password_file appended, when one is set."""
@@ -184,7 +224,9 @@ SECTIONS: dict[str, Callable[[], Any]] = {
     "archive": ConsumerSettings,
     "metrics": ConsumerSettings,
     "service": ServiceSettings,
+    "parsing": ParsingSettings,
 }
+ROUTERS_SECTION = "routers"
 
 
 def load(
@@ -198,8 +240,9 @@ def load(
     config_path = Path(path or environ.get("LOGWEAVE_CONFIG") or DEFAULT_PATH)
 
     values: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
+    routers: dict[str, RouterSettings] = {}
     if config_path.exists():
-        _merge_file(values, config_path)
+        routers = _merge_file(values, config_path)
     elif explicit:
         raise ConfigError(f"config file {config_path} does not exist")
     _merge_env(values, environ)
@@ -207,7 +250,7 @@ def load(
         section, _, key = dotted.partition(".")
         _check_known(section, key, dotted)
         values[section][key] = value
-    return _build(values)
+    return replace(_build(values), routers=routers)
 
 
 def describe() -> list[tuple[str, Any, str]]:
@@ -219,12 +262,17 @@ def describe() -> list[tuple[str, Any, str]]:
     return out
 
 
-def _merge_file(values: dict[str, dict[str, Any]], path: Path) -> None:
+def _merge_file(values: dict[str, dict[str, Any]], path: Path) -> dict[str, RouterSettings]:
+    """The file's sections into ``values``; returns its ``[routers]`` table, checked."""
     try:
         data = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"config file {path}: {exc}") from None
+    routers: dict[str, RouterSettings] = {}
     for section, table in data.items():
+        if section == ROUTERS_SECTION and isinstance(table, dict):
+            routers = _routers(table)
+            continue
         if section not in SECTIONS:
             raise ConfigError(f"config file {path}: unknown section [{section}]")
         if not isinstance(table, dict):
@@ -232,6 +280,32 @@ def _merge_file(values: dict[str, dict[str, Any]], path: Path) -> None:
         for key, value in table.items():
             _check_known(section, key, f"{section}.{key}")
             values[section][key] = value
+    return routers
+
+
+def _routers(table: dict[str, Any]) -> dict[str, RouterSettings]:
+    """``[routers."192.168.1.1"] name = "gw", timezone = "Europe/Berlin"`` entries, checked."""
+    routers = {}
+    known = {f.name for f in fields(RouterSettings)}
+    for address, entry in table.items():
+        where = f'config key routers."{address}"'
+        try:
+            canonical = str(ipaddress.ip_address(address))  # as rsyslog writes fromhost-ip
+        except ValueError:
+            raise ConfigError(
+                f"{where}: expected the router's sender address (an IP address)"
+            ) from None
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: expected a table with name and timezone")
+        for key, value in entry.items():
+            if key not in known:
+                raise ConfigError(f"{where}.{key}: no such setting (name, timezone)")
+            try:
+                _zone(value) if key == "timezone" else _text(value)
+            except ValueError as exc:
+                raise ConfigError(f"{where}.{key}: {exc}") from None
+        routers[canonical] = RouterSettings(**entry)
+    return routers
 
 
 def _merge_env(values: dict[str, dict[str, Any]], environ: Mapping[str, str]) -> None:

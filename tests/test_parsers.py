@@ -12,8 +12,15 @@ from types import ModuleType
 import pytest
 
 from logweave.contract import Event
-from logweave.parsers import REGISTRY, generic, line_from_event, line_from_fields, parse
-from logweave.parsers.base import Kind, Line, Parsed
+from logweave.parsers import (
+    REGISTRY,
+    generic,
+    line_from_event,
+    line_from_fields,
+    parse,
+    record_values,
+)
+from logweave.parsers.base import Kind, Line, Parsed, Role
 from logweave.parsers.common import band_of_iface, band_of_text, ip_of, mac_of, read_source
 from logweave.syslog_header import read_header
 
@@ -328,6 +335,24 @@ def test_pppd_session_end_is_wan_down() -> None:
     assert kinds == [Kind.WAN_DOWN, Kind.WAN_DOWN, Kind.OTHER]
 
 
+def test_pppd_routine_session_lines_are_a_known_other_and_its_failures_are_not_swallowed() -> None:
+    readings = [
+        (parsed.kind, parsed.family, parsed.parse_ok)
+        for parsed in (
+            read(b"<29>Jan  2 03:04:05 gw pppd[7]: " + text)
+            for text in (
+                b"pppd 2.4.9 started by root, uid 0",
+                b"CHAP authentication succeeded",
+                b"Sent 60 bytes, received 60 bytes.",
+                b"Exit.",
+                b"Exit status 1 from plugin",
+                b"Couldn't allocate PPP unit 0 as it is already in use",
+            )
+        )
+    ]
+    assert readings == [(Kind.OTHER, "openwrt", True)] * 4 + [(Kind.OTHER, "generic", False)] * 2
+
+
 def test_kernel_link_state_counts_for_a_port_named_wan_only() -> None:
     assert [
         (parsed.kind, parsed.iface)
@@ -444,6 +469,35 @@ def test_routeros_lease_assignment_is_an_ack() -> None:
     assert essentials(parsed) == ("dhcp_ack", "02:00:00:1e:00:01", "10.1.0.125", "laptop-7", None)
 
 
+@pytest.mark.parametrize(
+    ("raw", "kind", "family", "parse_ok"),
+    [
+        (b"<31>Jul 25 20:44:03 gw dhcp,debug lease bound, init-reboot, extending", "other",
+         "mikrotik", True),
+        (b"<30>Jul 25 20:44:03 gw system,info,account user admin logged in from 10.1.0.2 via web",
+         "other", "mikrotik", True),
+        (b"<30>Jul 25 20:44:03 gw pppoe,ppp,info pppoe-out1: disconnected", "wan_down",
+         "mikrotik", True),
+        (b"<30>Jul 25 20:44:09 gw pppoe,ppp,info pppoe-out1: connected", "wan_up", "mikrotik",
+         True),
+        # A PPPoE server's session with a subscriber is not the router's WAN.
+        (b"<30>Jul 25 20:44:09 gw pppoe,ppp,info <pppoe-user1>: connected", "other", "mikrotik",
+         True),
+        # Under the error or critical topic the generic reader decides.
+        (b"<27>Jul 25 20:44:03 gw system,error,critical login failure for user admin", "other",
+         "generic", False),
+    ],
+)  # fmt: skip
+def test_routeros_topic_lines(raw: bytes, kind: str, family: str, parse_ok: bool) -> None:
+    parsed = read(raw)
+    assert (parsed.kind.value, parsed.family, parsed.parse_ok, parsed.program) == (
+        kind,
+        family,
+        parse_ok,
+        None,
+    )
+
+
 def test_fritzbox_line_reencoded_from_latin1_still_reads() -> None:
     parsed = read(
         b"<13>20:52:31\tWLAN-Ger\xe4t angemeldet (5 GHz), 433 Mbit/s, tab-1, IP 192.0.2.220."
@@ -510,3 +564,205 @@ def test_generic_reads_an_unknown_daemons_dhcp_ack() -> None:
         )
     )
     assert essentials(parsed) == ("dhcp_ack", "02:00:00:aa:00:07", "192.0.2.7", None, None)
+
+
+# --- firewall drops: where from, where to, what --------------------------------------------
+
+
+def firewall(parsed: Parsed) -> tuple[str, str | None, str | None, str | None, int | None]:
+    return parsed.kind.value, parsed.ip, parsed.dst, parsed.proto, parsed.dport
+
+
+def test_filterlog_drop_names_source_destination_protocol_and_port() -> None:
+    parsed = read(
+        b"<134>Sep 23 13:24:36 filterlog: 42,,,1000004720,em0,match,block,in,4,0x0,,255,47903,0,"
+        b"none,17,udp,233,192.168.101.11,224.0.0.251,5353,5353,213"
+    )
+    assert firewall(parsed) == ("firewall_drop", "192.168.101.11", "224.0.0.251", "udp", 5353)
+
+
+def test_filterlog_ipv6_icmp_drop_has_no_port() -> None:
+    parsed = read(
+        b"<134>Jan 21 12:33:53 filterlog: 5,,,1000000003,vtnet0,match,block,in,6,0x00,0x00000,"
+        b"255,ICMPv6,58,144,fe80::ff:fe00:1,ff02::1,"
+    )
+    assert firewall(parsed) == ("firewall_drop", "fe80::ff:fe00:1", "ff02::1", "icmpv6", None)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "kind"),
+    [(b"[WAN_LOCAL-default-D]", "firewall_drop"), (b"[WAN_IN-3001-A]", "other")],
+)
+def test_unifi_gateway_rule_suffix_says_whether_the_packet_was_dropped(
+    prefix: bytes, kind: str
+) -> None:
+    parsed = read(
+        b"<4>Jul 14 17:44:32 USG kernel: "
+        + prefix
+        + b"IN=eth0 OUT= MAC=02:00:00:00:00:01:02:00:00:00:00:02:08:00 SRC=203.0.113.9 "
+        b"DST=198.51.100.2 LEN=44 TOS=0x00 PREC=0x00 TTL=50 ID=1 PROTO=TCP SPT=40000 DPT=23 "
+        b"WINDOW=1024 RES=0x00 SYN URGP=0"
+    )
+    assert firewall(parsed) == (kind, "203.0.113.9", "198.51.100.2", "tcp", 23)
+    assert parsed.family == "unifi"
+
+
+def test_netfilter_line_with_a_drop_prefix_is_a_drop_on_any_linux_router() -> None:
+    parsed = read(
+        b"<4>Jun  1 10:00:00 OpenWrt kernel: [ 812.5] drop wan in: IN=eth1 OUT= MAC=ff "
+        b"SRC=203.0.113.8 DST=198.51.100.3 LEN=40 PROTO=UDP SPT=5000 DPT=1900 LEN=20"
+    )
+    assert firewall(parsed) == ("firewall_drop", "203.0.113.8", "198.51.100.3", "udp", 1900)
+    assert parsed.iface == "eth1"
+
+
+@pytest.mark.parametrize(("prefix", "kind"), [(b"DROP-WAN ", "firewall_drop"), (b"", "other")])
+def test_routeros_firewall_line_is_a_drop_when_its_log_prefix_says_so(
+    prefix: bytes, kind: str
+) -> None:
+    parsed = read(
+        b"<30>Jun  1 10:00:00 MikroTik firewall,info "
+        + prefix
+        + b"input: in:ether1 out:(unknown 0), connection-state:new src-mac 02:00:00:00:00:05, "
+        b"proto TCP (SYN), 203.0.113.7:51234->198.51.100.1:8291, len 60"
+    )
+    assert firewall(parsed) == (kind, "203.0.113.7", "198.51.100.1", "tcp", 8291)
+
+
+# --- gateway monitor, repeats, records -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("msg", "kind"),
+    [
+        (b"dpinger[1234]: WAN_DHCP 198.51.100.1: Alarm latency 10394us stddev 3451us loss 22%",
+         "wan_down"),
+        (b"dpinger[1234]: WAN_DHCP 198.51.100.1: Clear latency 9810us stddev 1234us loss 0%",
+         "wan_up"),
+        (b"dpinger[88]: GATEWAY ALARM: WAN_GW (Addr: 198.51.100.1 Alarm: 1 RTT: 0ms RTTd: 0ms "
+         b"Loss: 100%)", "wan_down"),
+        (b"dpinger[88]: GATEWAY ALARM: WAN_GW (Addr: 198.51.100.1 Alarm: 0 RTT: 8ms RTTd: 1ms "
+         b"Loss: 0%)", "wan_up"),
+        (b"dpinger[88]: send_interval 500ms  loss_interval 2000ms  time_period 60000ms", "other"),
+        (b"dhcpleases[7]: Sending HUP signal to dns daemon(4242)", "other"),
+    ],
+)  # fmt: skip
+def test_pfsense_and_opnsense_gateway_monitor_reports_the_wan(msg: bytes, kind: str) -> None:
+    parsed = read(b"<29>Jun  1 10:00:00 fw " + msg)
+    assert (parsed.kind.value, parsed.family) == (kind, "pfsense")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"<13>Jun  1 10:00:00 gw syslogd: last message repeated 3 times",
+        b"<13>Jun  1 10:00:00 gw last message repeated 3 times",
+        b"<13>Jun  1 10:00:00 gw kernel: message repeated 2 times: [ eth0: link down]",
+    ],
+)
+def test_repeated_message_notice_is_a_repeat_of_the_line_before(raw: bytes) -> None:
+    assert read(raw).role is Role.REPEAT
+
+
+def test_kernel_line_carries_its_uptime_stamp_as_its_identity() -> None:
+    console = read(b"[32193.531060] ieee80211 phy1: staid 2 deleted")
+    relayed = read(b"<6>Nov 18 19:09:30 gw kernel: [32193.531060] ieee80211 phy1: staid 2 deleted")
+    assert (
+        console.fingerprint
+        == relayed.fingerprint
+        == ("[32193.531060] ieee80211 phy1: staid 2 deleted")
+    )
+
+
+def test_oom_kill_names_its_victim_as_the_subject() -> None:
+    decision = read(b"<3>[ 1770.3] Out of memory: Kill process 472 (askfirst) score 0")
+    report = read(b"<3>[ 1770.4] Killed process 472 (askfirst) total-vm:904kB")
+    assert decision.subject == report.subject == "oom kill 472"
+
+
+def test_routeros_packet_record_opens_and_its_fields_say_what_they_are() -> None:
+    opening = read(b"<31>Jul 25 20:44:03 defconf sending ack with id 242 to 192.168.100.22")
+    field = read(b'<31>Jul 25 20:44:03 dhcp,debug,packet     Host-Name = "phone-4"')
+    assert (opening.kind, opening.role, opening.ip) == (
+        Kind.DHCP_ACK,
+        Role.RECORD_START,
+        "192.168.100.22",
+    )
+    assert (field.role, field.field) == (Role.RECORD_FIELD, ("Host-Name", '"phone-4"'))
+    assert record_values(
+        "mikrotik", {"chaddr": "02:00:00:1D:00:02", "ciaddr": "0.0.0.0", "Host-Name": '"p-4"'}
+    ) == {"mac": "02:00:00:1d:00:02", "hostname": "p-4"}
+
+
+def test_fritzbox_date_or_time_alone_is_a_fragment_of_the_next_entry() -> None:
+    assert read(b"03.02.23").role is Role.FRAGMENT
+    assert read(b"19:04:10").role is Role.FRAGMENT
+
+
+# --- program: the daemon as the parser read it, not whatever rsyslog took for a TAG ---------
+
+
+@pytest.mark.parametrize(
+    ("raw", "family"),
+    [
+        (
+            b"Jul/25/2026 20:44:03 dhcp,debug defconf received request id 24 from 0.0.0.0 '1:2'",
+            "mikrotik",
+        ),
+        (
+            b"<30>Jun  1 10:00:00 gw public_dhcp assigned 10.1.0.5 for 02:00:00:AA:00:01 pc-1",
+            "mikrotik",
+        ),
+        (b"<14>Jun  1 10:00:00 box WLAN-Autokanal: Kanal 36 (Frequenz 5.180 GHz)", "fritzbox"),
+        (b"<14>Sw 0200aa180001,USW-Lite-8-1.8.6.694: NETDEV: Setup PVID... done", "unifi"),
+    ],
+)
+def test_line_of_a_firmware_without_tags_names_no_program(raw: bytes, family: str) -> None:
+    parsed = read(raw)
+    assert (parsed.family, parsed.parse_ok, parsed.program) == (family, True, None)
+
+
+def test_tagless_dnsmasq_line_has_no_program_of_its_first_word() -> None:
+    parsed = read(b"Tue Aug 11 00:23:55 DHCPACK(br-lan) 192.168.1.194 02:00:00:aa:00:03 pc")
+    assert (parsed.kind, parsed.iface, parsed.program) == (Kind.DHCP_ACK, "br-lan", None)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"<14>Jul 14 17:44:32 0200aa2e0001,UAP-AC-LR-5.43.38+12731: ",
+        b"<14>Jul 14 17:44:35 U7PG2,0200aa2e0002,v4.3.28.11361:",
+    ],
+)
+def test_unifi_header_with_an_empty_message_is_an_understood_other(raw: bytes) -> None:
+    parsed = read(raw)
+    assert (parsed.kind, parsed.family, parsed.parse_ok, parsed.program) == (
+        Kind.OTHER,
+        "unifi",
+        True,
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "detail"),
+    [
+        (b"<46>Dec  1 09:49:56 syslogd exiting", "syslogd exiting"),
+        (b"<46>Dec  1 17:49:56 syslogd started: BusyBox v1.25.1", "syslogd started"),
+    ],
+)
+def test_busybox_syslogd_start_and_stop_name_syslogd_not_a_host(raw: bytes, detail: str) -> None:
+    parsed = read(raw)
+    assert (parsed.kind, parsed.parse_ok, parsed.program, parsed.detail) == (
+        Kind.OTHER,
+        True,
+        "syslogd",
+        detail,
+    )
+
+
+def test_a_host_named_syslogd_still_has_its_daemons_read() -> None:
+    parsed = read(
+        b"<30>Dec  1 09:49:56 syslogd dnsmasq-dhcp[1]: DHCPACK(br-lan) 10.0.0.2 02:00:00:aa:00:04"
+    )
+    assert (parsed.kind, parsed.program) == (Kind.DHCP_ACK, "dnsmasq-dhcp")

@@ -9,6 +9,7 @@ task), or only renders templates into the test's tmp dir.
 from __future__ import annotations
 
 import configparser
+import json
 import os
 import re
 import shutil
@@ -21,6 +22,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from logweave import config
 
 REPO = Path(__file__).resolve().parent.parent
 ROLES = ["grafana", "kafka", "logweave", "postgres", "rsyslog"]
@@ -527,3 +530,37 @@ def test_the_rsyslog_validate_step_accepts_the_rendered_drop_in(rendered: Path) 
         [str(check), str(broken)], env=env, capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode != 0
+
+
+def test_logweave_routers_become_the_routers_table_the_services_read(tmp_path: Path) -> None:
+    routers = [
+        {"address": "192.168.1.1", "name": "gateway", "timezone": "Europe/Berlin"},
+        {"address": "2001:DB8:0::1", "name": "attic ap"},
+    ]
+    play = {
+        "name": "Render logweave.toml with routers",
+        "hosts": "localhost",
+        "gather_facts": False,
+        "vars_files": [
+            str(REPO / "roles/logweave" / part / "main.yml") for part in ("defaults", "vars")
+        ],
+        "tasks": [
+            {
+                "name": "Render logweave.toml",
+                "ansible.builtin.template": {
+                    "src": str(REPO / "roles/logweave/templates/logweave.toml.j2"),
+                    "dest": str(tmp_path / "logweave.toml"),
+                    "mode": "0644",
+                },
+            }
+        ],
+    }
+    # As inventory variables would (a role default in vars_files would win over play vars).
+    result = run_playbook(tmp_path, play, "-e", json.dumps({"logweave_routers": routers}))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    settings = config.load(tmp_path / "logweave.toml", environ={})
+    assert settings.routers == {
+        "192.168.1.1": config.RouterSettings(name="gateway", timezone="Europe/Berlin"),
+        "2001:db8::1": config.RouterSettings(name="attic ap", timezone=""),
+    }

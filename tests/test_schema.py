@@ -110,12 +110,17 @@ def test_every_table_lives_in_the_public_schema(database: str) -> None:
     assert tables == [
         "consumer_progress",
         "dead_letters",
+        "devices",
         "metrics_device_daily",
         "metrics_dhcp_hourly",
+        "metrics_firewall_hourly",
+        "metrics_ingest_hourly",
         "metrics_system_hourly",
         "metrics_wifi_hourly",
         "parsed_events",
         "raw_logs",
+        "router_streams",
+        "routers",
         "schema_migrations",
     ]
 

@@ -30,7 +30,7 @@ from logweave.parsers import (
 )
 from logweave.parsers.base import Line, Parsed
 
-__all__ = ["REGISTRY", "line_from_event", "line_from_fields", "parse"]
+__all__ = ["REGISTRY", "line_from_event", "line_from_fields", "parse", "record_values"]
 
 
 class FamilyParser(Protocol):
@@ -61,6 +61,13 @@ def parse(line: Line) -> Parsed:
         if parsed is not None:
             return parsed
     return generic.parse(line)
+
+
+def record_values(family: str, fields: dict[str, str]) -> dict[str, str]:
+    """The client (``mac``, ``ip``, ``hostname``) a multi-line record's fields name so far."""
+    if family == mikrotik.FAMILY:
+        return mikrotik.record_values(fields)
+    return {}
 
 
 def line_from_event(event: Event) -> Line:

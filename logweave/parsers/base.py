@@ -29,6 +29,16 @@ class Kind(StrEnum):
         return self.value.split("_", 1)[0]
 
 
+class Role(StrEnum):
+    """How a line stands to the lines around it, as far as the line itself shows."""
+
+    EVENT = "event"  # a report of its own
+    RECORD_START = "record_start"  # opens a record whose fields follow one per line (RouterOS)
+    RECORD_FIELD = "record_field"  # one ``name = value`` line of the record opened before it
+    FRAGMENT = "fragment"  # the date or time of the entry on the next line (Fritz!Box page)
+    REPEAT = "repeat"  # syslogd's "last message repeated N times"
+
+
 # Kinds that count as a problem for a client device in metrics_device_daily.
 PROBLEM_KINDS = frozenset({Kind.WIFI_DEAUTH, Kind.WIFI_AUTH_FAIL, Kind.DHCP_NAK})
 
@@ -67,3 +77,16 @@ class Parsed:
     band: str | None = None
     program: str | None = None
     detail: str | None = None
+    # Firewall drops: the source is ``ip``; these are where the packet was going.
+    dst: str | None = None
+    proto: str | None = None
+    dport: int | None = None
+    role: Role = Role.EVENT
+    # A RECORD_FIELD's name and value, as written (``("chaddr", "02:00:...")``).
+    field: tuple[str, str] | None = None
+    # What the event is about when neither the MAC nor the WAN says it: two reports of one kind
+    # about one subject close in time are one event (the pid an OOM kill names, for one).
+    subject: str | None = None
+    # The line's own identity when it carries one that survives a second delivery path: the
+    # kernel's uptime stamp and text, the same whether read from the console or from syslog.
+    fingerprint: str | None = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from logweave.parsers.base import Kind, Line, Parsed
+from logweave.parsers.base import Kind, Line, Parsed, Role
 from logweave.parsers.common import Source, band_of_text, ip_of, mac_of, read_source, word
 
 FAMILY = "fritzbox"
@@ -36,7 +36,7 @@ _DATE_OR_TIME = re.compile(r"\d\d\.\d\d\.\d\d|\d\d:\d\d:\d\d")
 
 def parse(line: Line) -> Parsed | None:
     source = read_source(line)
-    return _station(source) or _other_events(source)
+    return _station(source) or _other_events(source) or _date_alone(line)
 
 
 def _station(source: Source) -> Parsed | None:
@@ -75,7 +75,21 @@ def _other_events(source: Source) -> Parsed | None:
     if _CHANNEL.search(source.whole):
         band = band_of_text(source.whole)
         return Parsed(kind=Kind.OTHER, family=FAMILY, band=band, detail="auto channel")
-    # The web page shows each entry as date, time and text on three lines.
-    if _DATE_OR_TIME.fullmatch(source.whole.strip()):
-        return Parsed(kind=Kind.OTHER, family=FAMILY, detail="date or time of the next entry")
     return None
+
+
+def _date_alone(line: Line) -> Parsed | None:
+    """The web page shows each entry as date, time and text on three lines.
+
+    rsyslog takes a date such as ``03.02.23`` alone on a line for the HOSTNAME, so the line's
+    text is then its hostname.
+    """
+    text = (line.tag_and_msg or line.msg).strip() or line.hostname.strip()
+    if not _DATE_OR_TIME.fullmatch(text):
+        return None
+    return Parsed(
+        kind=Kind.OTHER,
+        family=FAMILY,
+        detail="date or time of the next entry",
+        role=Role.FRAGMENT,
+    )

@@ -1,17 +1,19 @@
 """The fallback reader: shapes every router firmware shares, then ``other`` with parse_ok False.
 
-It reads kernel lines (link state, OOM, oopses, and kernel messages at err or worse), crashes
-and crash loops of daemons, and DHCP and Wi-Fi station lines in wordings no family parser
-knows. The severity alone makes a ``system_error`` only for the kernel: daemons log routine
-events at err (LuCI logins, old OpenWrt builds log everything at "error"), so a daemon's err
-line counts only when its words say it failed.
+It reads syslogd's "last message repeated", kernel lines (netfilter log lines, link state, OOM,
+oopses, and kernel messages at err or worse), crashes and crash loops of daemons, and DHCP and
+Wi-Fi station lines in wordings no family parser knows. The severity alone makes a
+``system_error`` only for the kernel: daemons log routine events at err (LuCI logins, old
+OpenWrt builds log everything at "error"), so a daemon's err line counts only when its words
+say it failed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
-from logweave.parsers.base import Kind, Line, Parsed
+from logweave.parsers.base import Kind, Line, Parsed, Role
 from logweave.parsers.common import Source, ip_of, is_wan, mac_of, read_source
 
 FAMILY = "generic"
@@ -22,14 +24,54 @@ _DMESG_TIME = re.compile(r"\[\s*\d+\.\d+\]\s*")
 
 def parse(line: Line) -> Parsed:
     source = read_source(line)
+    repeat = _repeat(source) or _syslogd_itself(line)
+    if repeat is not None:
+        return repeat
     kernel = _kernel_text(source)
-    return (
-        _link(source, kernel)
+    parsed = (
+        (read_netfilter(kernel, FAMILY) if kernel is not None else None)
+        or _link(source, kernel)
         or _failure(source, kernel, line.severity)
         or _dhcp(source)
         or _station(source)
         or Parsed(kind=Kind.OTHER, family=FAMILY, parse_ok=False, program=_program(source, kernel))
     )
+    stamp = _DMESG_TIME.match(source.text) if kernel is not None else None
+    if stamp is not None:
+        # The uptime stamp names one kernel message, whichever way it reached us.
+        fingerprint = f"{stamp.group(0).strip()} {kernel.strip() if kernel else ''}"
+        parsed = dataclasses.replace(parsed, fingerprint=fingerprint)
+    return parsed
+
+
+# BusyBox and sysklogd write the first form, rsyslog's own reduction the second.
+_REPEAT = re.compile(r"(?:last )?message repeated (?P<times>\d+) times?\b")
+
+
+def _repeat(source: Source) -> Parsed | None:
+    # rsyslog may have taken "last" for the HOSTNAME and "message" for the TAG.
+    found = _REPEAT.match(source.text.strip()) or _REPEAT.match(source.whole.strip())
+    if found is None:
+        return None
+    return Parsed(
+        kind=Kind.OTHER,
+        family=FAMILY,
+        program=source.program,
+        detail=f"repeated {found['times']} times",
+        role=Role.REPEAT,
+    )
+
+
+# BusyBox syslogd's own start and stop lines have no colon after the daemon's name ("syslogd
+# exiting", "syslogd started: BusyBox v1.25.1"), so rsyslog reads "syslogd" as the HOSTNAME.
+_SYSLOGD_ITSELF = re.compile(r"(?:exiting|started: BusyBox v\S+)\s*")
+
+
+def _syslogd_itself(line: Line) -> Parsed | None:
+    if line.hostname != "syslogd" or not _SYSLOGD_ITSELF.fullmatch(line.tag_and_msg):
+        return None
+    what = line.tag_and_msg.split(":", 1)[0].strip()
+    return Parsed(kind=Kind.OTHER, family=FAMILY, program="syslogd", detail=f"syslogd {what}")
 
 
 def _kernel_text(source: Source) -> str | None:
@@ -44,6 +86,35 @@ def _kernel_text(source: Source) -> str | None:
 
 def _program(source: Source, kernel: str | None) -> str | None:
     return "kernel" if kernel is not None else source.program
+
+
+# A netfilter LOG line: "<prefix>IN=eth0 OUT= MAC=... SRC=a DST=b ... PROTO=TCP SPT=1 DPT=2".
+_NETFILTER = re.compile(
+    r"(?P<prefix>.*?)\s*IN=(?P<iface>\S*) OUT=\S*\s.*?\bSRC=(?P<src>\S+) DST=(?P<dst>\S+)"
+    r".*?\bPROTO=(?P<proto>\S+)(?:.*?\bDPT=(?P<dport>\d+))?"
+)
+# The rule's log prefix says what it did: a word, or the UniFi gateway's rule-name suffix
+# ("[WAN_LOCAL-default-D]": D drop, R reject, A accept).
+_NETFILTER_DROP = re.compile(r"drop|reject|block|deny|-[DR]\]", re.IGNORECASE)
+
+
+def read_netfilter(text: str, family: str) -> Parsed | None:
+    """A kernel netfilter LOG line: a firewall drop when its prefix names one, else other."""
+    found = _NETFILTER.search(text)
+    if found is None:
+        return None
+    prefix = found["prefix"].strip()
+    return Parsed(
+        kind=Kind.FIREWALL_DROP if _NETFILTER_DROP.search(prefix) else Kind.OTHER,
+        family=family,
+        ip=ip_of(found["src"]),
+        iface=found["iface"] or None,
+        program="kernel",
+        detail=prefix or None,
+        dst=ip_of(found["dst"]),
+        proto=found["proto"].lower(),
+        dport=int(found["dport"]) if found["dport"] else None,
+    )
 
 
 _LINK = re.compile(
@@ -75,6 +146,8 @@ _ANY_FAILURE = re.compile(
     r"|in a crash loop|Kernel panic"
 )
 _KERNEL_FAILURE = re.compile(r"Oops|BUG: |Call Trace|Unable to handle kernel|general protection")
+# The OOM killer's decision and its report of the kill both name the victim's pid.
+_OOM_VICTIM = re.compile(r"\bKill(?:ed)? process (?P<pid>\d+)")
 
 
 def _failure(source: Source, kernel: str | None, severity: int) -> Parsed | None:
@@ -84,11 +157,13 @@ def _failure(source: Source, kernel: str | None, severity: int) -> Parsed | None
         found = _KERNEL_FAILURE.search(kernel)
     if found is None and not (kernel is not None and severity <= _ERR):
         return None
+    victim = _OOM_VICTIM.search(text)
     return Parsed(
         kind=Kind.SYSTEM_ERROR,
         family=FAMILY,
         program=_program(source, kernel),
         detail=text.strip()[:200] or None,
+        subject=f"oom kill {victim['pid']}" if victim else None,
     )
 
 

@@ -265,6 +265,16 @@ _PPP_DOWN = re.compile(
     r"|No response to \d+ echo-requests|Serial link appears to be disconnected"
 )
 _PPP_UP = re.compile(r"local +IP address (?P<ip>\S+)")
+# pppd's routine lines around a session, known and counted as "other": start, plugin, PPPoE
+# discovery, authentication, the peer's addresses, statistics and exit. Its failures are left to
+# the generic reader, which knows failure words.
+_PPP_ROUTINE = re.compile(
+    r"pppd [\d.]+ started by|Plugin \S+ loaded|PPP session is \d+|Connected to \S+ via interface"
+    r"|Using interface|Connect: \S+ <--> |Renamed interface|(?:PAP|CHAP|EAP) authentication"
+    r" succeeded|Remote message:|peer from calling number \S+ authorized|remote +IP address"
+    r"|(?:primary|secondary) +DNS address|(?:local|remote) +LL address|Connect time [\d.]+ minutes"
+    r"|Sent \d+ bytes, received \d+ bytes|Sent PADT|Exit\.$"
+)
 
 
 def _pppd(source: Source) -> Parsed | None:
@@ -278,6 +288,9 @@ def _pppd(source: Source) -> Parsed | None:
         return Parsed(
             kind=Kind.WAN_UP, family=FAMILY, ip=ip_of(up["ip"]), program="pppd", detail=text
         )
+    routine = _PPP_ROUTINE.match(text)
+    if routine is not None:
+        return Parsed(kind=Kind.OTHER, family=FAMILY, program="pppd", detail=routine.group(0))
     return None
 
 

@@ -1,4 +1,4 @@
-"""pfSense and OPNsense: filterlog's CSV firewall records and the WAN scripts' lines.
+"""pfSense and OPNsense: filterlog's CSV firewall records, the WAN scripts, dpinger, dhcpleases.
 
 Their DHCP server lines are ISC dhcpd's and are read by ``isc_dhcp``.
 """
@@ -15,16 +15,18 @@ FAMILY = "pfsense"
 
 def parse(line: Line) -> Parsed | None:
     source = read_source(line)
-    return _filterlog(source) or _wan_scripts(source)
+    return _filterlog(source) or _wan_scripts(source) or _dpinger(source) or _dhcpleases(source)
 
 
-# rule,subrule,anchor,tracker,interface,reason,action,direction,ipversion,... The source
-# address sits at field 18 for IPv4 and field 15 for IPv6.
+# rule,subrule,anchor,tracker,interface,reason,action,direction,ipversion,... then the IP
+# header: for IPv4 the protocol name is field 16 and the addresses fields 18 and 19, for IPv6
+# fields 12, 15 and 16; TCP and UDP ports follow the addresses.
 _FILTERLOG = re.compile(
     r"(?<![\w,])(?P<csv>\d*,[^,\s]*,[^,\s]*,\d*,[\w.]+,\w+,(?:pass|block|reject|match),"
     r"(?:in|out),[46],[^\s]*)"
 )
-_SOURCE_FIELD = {"4": 18, "6": 15}
+_IP_FIELDS = {"4": (16, 18), "6": (12, 15)}  # protocol name, source address
+_PORTED = frozenset({"tcp", "udp"})
 
 
 def _filterlog(source: Source) -> Parsed | None:
@@ -33,14 +35,23 @@ def _filterlog(source: Source) -> Parsed | None:
         return None
     fields = found["csv"].split(",")
     action, version = fields[6], fields[8]
-    index = _SOURCE_FIELD[version]
+    proto_at, source_at = _IP_FIELDS[version]
+
+    def at(index: int) -> str | None:
+        return fields[index] if len(fields) > index and fields[index] else None
+
+    proto = (at(proto_at) or "").lower() or None
+    dport = at(source_at + 3) if proto in _PORTED else None
     return Parsed(
         kind=Kind.FIREWALL_DROP if action in ("block", "reject") else Kind.OTHER,
         family=FAMILY,
-        ip=ip_of(fields[index]) if len(fields) > index else None,
+        ip=ip_of(at(source_at)),
         iface=fields[4],
         program="filterlog",
         detail=f"{action} {fields[7]}",
+        dst=ip_of(at(source_at + 1)),
+        proto=proto,
+        dport=int(dport) if dport and dport.isdigit() else None,
     )
 
 
@@ -73,3 +84,37 @@ def _wan_scripts(source: Source) -> Parsed | None:
                 kind=Kind.OTHER, family=FAMILY, iface=found["iface"], program=source.program
             )
     return None
+
+
+# dpinger watches the gateway: pfSense writes "GW 198.51.100.1: Alarm latency 10394us stddev
+# 3451us loss 22%" and "...: Clear latency ...", OPNsense "GATEWAY ALARM: GW (Addr: ...
+# Alarm: 1 ...)". An alarm is the WAN down as far as traffic goes; clearing it, the WAN back.
+_DPINGER = re.compile(
+    r"(?P<gateway>[\w.-]+) (?P<address>\S+): (?P<state>Alarm|Clear) latency"
+    r"|GATEWAY ALARM: (?P<opn_gateway>[\w.-]+) \(Addr: (?P<opn_address>[^\s)]+)"
+    r" Alarm: (?P<alarm>[01])"
+)
+
+
+def _dpinger(source: Source) -> Parsed | None:
+    if source.program != "dpinger":
+        return None
+    found = _DPINGER.search(source.text)
+    if found is None:
+        return Parsed(kind=Kind.OTHER, family=FAMILY, program="dpinger")
+    down = found["state"] == "Alarm" or found["alarm"] == "1"
+    gateway = found["gateway"] or found["opn_gateway"]
+    return Parsed(
+        kind=Kind.WAN_DOWN if down else Kind.WAN_UP,
+        family=FAMILY,
+        iface=gateway,
+        program="dpinger",
+        detail="gateway alarm" if down else "gateway alarm cleared",
+    )
+
+
+def _dhcpleases(source: Source) -> Parsed | None:
+    """dhcpleases feeds DHCP hostnames to the DNS resolver; its lines are housekeeping."""
+    if source.program != "dhcpleases":
+        return None
+    return Parsed(kind=Kind.OTHER, family=FAMILY, program="dhcpleases", detail=source.text.strip())

@@ -1,4 +1,5 @@
-"""Ubiquiti UniFi access points and gateways: stahtd's JSON station events, wevent, and hostapd.
+"""Ubiquiti UniFi access points and gateways: stahtd's JSON station events, wevent, hostapd, and
+the gateways' firewall log lines.
 
 UniFi writes a ``MAC,MODEL-VERSION`` token (``020000160002,UAP-AC-Pro-Gen2-6.0``) where the
 syslog HOSTNAME or TAG would be; its hostapd lines are read by the OpenWrt reader and reported
@@ -12,6 +13,7 @@ import re
 
 from logweave.parsers.base import Kind, Line, Parsed
 from logweave.parsers.common import Source, ip_of, mac_of, read_source
+from logweave.parsers.generic import read_netfilter
 from logweave.parsers.openwrt import read_hostapd
 
 FAMILY = "unifi"
@@ -21,10 +23,26 @@ _DEVICE_TOKEN = re.compile(r"(?:^|\s)(?:[\w-]+,)?[0-9A-Fa-f]{12},[\w.+-]+:?(?:\s
 
 def parse(line: Line) -> Parsed | None:
     source = read_source(line)
-    parsed = _stahtd(source) or _wevent(source)
-    if parsed is None and _DEVICE_TOKEN.search(source.whole):
-        parsed = read_hostapd(source, FAMILY)
+    parsed = _stahtd(source) or _wevent(source) or _firewall(source)
+    token = _DEVICE_TOKEN.search(source.whole)
+    if parsed is None and token is not None:
+        parsed = read_hostapd(source, FAMILY) or _device_line(source.whole[token.end() :])
     return parsed
+
+
+# What follows the device token: a module's word (``NETDEV:``, ``kernel:``), then its text, or
+# nothing at all when the device sent an empty message.
+_MODULE = re.compile(r"\s*(?:(?P<module>[\w.-]+):)?\s*(?P<text>.*)", re.DOTALL)
+
+
+def _device_line(rest: str) -> Parsed:
+    """Any other line of a UniFi device: ``other``.
+
+    Its module word is not a syslog TAG, so ``program`` stays None.
+    """
+    found = _MODULE.fullmatch(rest)
+    module = found["module"] if found is not None else None
+    return Parsed(kind=Kind.OTHER, family=FAMILY, detail=module or "empty message")
 
 
 _STAHTD = re.compile(r"stahtd_dump_event\(\): (?P<event>\{.*\})")
@@ -73,3 +91,14 @@ def _wevent(source: Source) -> Parsed | None:
         program="wevent",
         detail=f"EVENT_STA_{found['event']}",
     )
+
+
+# A USG or UDM rule logs under its name, "[WAN_IN-3001-D]" or "[WAN_LOCAL-default-D]", whose last
+# letter is the action (A accept, D drop, R reject), straight before netfilter's IN=.
+_RULE_NAME = re.compile(r"\[[\w.-]+-[ADR]\]\s*IN=")
+
+
+def _firewall(source: Source) -> Parsed | None:
+    if not _RULE_NAME.search(source.text):
+        return None
+    return read_netfilter(source.text, FAMILY)

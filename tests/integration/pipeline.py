@@ -11,8 +11,8 @@ from typing import Any
 
 import psycopg2
 import pytest
-from logweave.migrate import migrate
 
+from logweave.migrate import migrate
 from tests.harness.services import Service
 from tests.integration.helpers import free_port, unique_topics
 
