@@ -4,10 +4,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 KAFKA_VERSION ?= 4.4.0
 
-.PHONY: test lint unit integration venv kafka demo bench clean
+.PHONY: test lint unit integration venv kafka demo demo-local bench clean molecule
 
 test: lint kafka
 	$(PY) -m pytest -q
+	$(MAKE) molecule
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements/dev.txt pyproject.toml
@@ -34,8 +35,23 @@ unit: venv
 integration: venv kafka
 	$(PY) -m pytest -m integration -q
 
+# The README's quick start: the whole deployment in a local systemd container (as root), fed the
+# corpus and simulated lines; it keeps running and the last lines say how to remove it.
 demo: venv kafka
+	scripts/build-molecule-image.sh
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" scripts/demo-container.sh
+
+# The same pipeline as plain processes on loopback ports of their own, without root or
+# containers; everything stops and is removed at the end.
+demo-local: venv kafka
 	$(PY) scripts/demo.py
+
+# The site playbook converged twice on a systemd container, then the pipeline verified end to
+# end (molecule/default). Needs root, podman and the ports 514, 5432, 9092, 9093 and 10514 free.
+molecule: venv kafka
+	scripts/build-molecule-image.sh
+	CONTAINERS_CONF="$(CURDIR)/molecule/containers.conf" PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+		$(VENV)/bin/molecule test
 
 bench: venv kafka
 	$(PY) bench/pipeline.py
