@@ -70,7 +70,7 @@ def write(cur: Any, records: list[Any], dlq_topic: str) -> Counter[str]:
         inserted = psycopg2.extras.execute_values(
             cur,
             """INSERT INTO dead_letters (received_at, reason, detail, payload, payload_text,
-                                         kafka_partition, kafka_offset)
+                                         kafka_topic, kafka_partition, kafka_offset)
                VALUES %s ON CONFLICT DO NOTHING RETURNING 1""",
             dead,
             page_size=len(dead),
@@ -78,6 +78,17 @@ def write(cur: Any, records: list[Any], dlq_topic: str) -> Counter[str]:
         )
         counts["dead_letters"] += len(inserted)
     return counts
+
+
+def set_aside(cur: Any, record: Any, error: str) -> None:
+    """A record that no batch could write: kept in dead_letters with the database's reason."""
+    row = _dead_letter_row(record, reason="unwritable", detail=f"{record.topic}: {error}")
+    cur.execute(
+        """INSERT INTO dead_letters (received_at, reason, detail, payload, payload_text,
+                                     kafka_topic, kafka_partition, kafka_offset)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
+        row,
+    )
 
 
 def _raw_row(event: Event, record: Any) -> tuple[Any, ...]:
@@ -125,18 +136,25 @@ def _dead_letter_row(
                 payload = text.encode()
         else:
             payload = text.encode()
-    received = _time(data.get("received_at")) or datetime.fromtimestamp(
-        record.timestamp / 1000, UTC
-    )
+    received = _time(data.get("received_at")) or _record_time(record)
     return (
         received,
-        reason or str(data.get("reason") or "unknown"),
+        _clean(reason or str(data.get("reason") or "unknown")),
         _clean(detail or str(data.get("detail") or "")),
         psycopg2.Binary(payload),
         _clean(payload.decode("utf-8", errors="replace")),
+        record.topic,
         record.partition,
         record.offset,
     )
+
+
+def _record_time(record: Any) -> datetime:
+    """The Kafka timestamp, or now when whoever wrote the record gave an impossible one."""
+    try:
+        return datetime.fromtimestamp(record.timestamp / 1000, UTC)
+    except (ValueError, OverflowError, OSError):
+        return datetime.now(UTC)
 
 
 def _time(value: Any) -> datetime | None:
@@ -178,6 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         topics=lambda s: [s.kafka.topic, s.kafka.dlq_topic],
         maintain=maintain,
         writer=lambda s: functools.partial(write, dlq_topic=s.kafka.dlq_topic),
+        set_aside=set_aside,
     )
 
 

@@ -131,6 +131,8 @@ def _check_config(settings: Settings) -> int:
         value = getattr(getattr(settings, section), key)
         if isinstance(value, str):
             value = re.sub(r"password\s*=\s*('[^']*'|\S+)", "password=***", value)
+            # postgresql://user:secret@host/db carries it in the URI's user part
+            value = re.sub(r"(://[^:/@\s]*):[^@/\s]*@", r"\1:***@", value)
         print(f"{dotted} = {value!r}")
     settings.postgres_dsn()  # reads the password file, so a missing one fails here
     print("configuration ok")

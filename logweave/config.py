@@ -9,6 +9,7 @@ a bad one stops the program with an error that names the key.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -56,8 +57,23 @@ def _positive_float(value: Any) -> float:
         number = float(value)
     except (TypeError, ValueError):
         raise ValueError(f"expected a positive number, got {value!r}") from None
-    if number <= 0:
+    if not math.isfinite(number) or number <= 0:
         raise ValueError(f"expected a positive number, got {value!r}")
+    return number
+
+
+# A line becomes one Kafka message, JSON-escaped (a control character takes six bytes); up to this
+# length every event and dead letter stays under the clients' 1 MiB request limit, beyond which
+# Kafka refuses a message on every retry.
+MAX_LINE_BYTES = 131072
+
+
+def _line_limit(value: Any) -> int:
+    number = _positive_int(value)
+    if number > MAX_LINE_BYTES:
+        raise ValueError(
+            f"expected at most {MAX_LINE_BYTES} (Kafka's message limit), got {value!r}"
+        )
     return number
 
 
@@ -112,7 +128,7 @@ class KafkaSettings:
 @dataclass(frozen=True)
 class ProducerSettings:
     listen: str = _setting("127.0.0.1:10514", _host_port, "TCP address rsyslog forwards to")
-    max_line_bytes: int = _setting(65536, _positive_int, "longest accepted line")
+    max_line_bytes: int = _setting(65536, _line_limit, "longest accepted line")
     max_in_flight: int = _setting(
         2000, _positive_int, "events held unacknowledged before sockets stop being read"
     )
@@ -266,17 +282,17 @@ def _merge_file(values: dict[str, dict[str, Any]], path: Path) -> dict[str, Rout
     """The file's sections into ``values``; returns its ``[routers]`` table, checked."""
     try:
         data = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"config file {path}: {exc}") from None
     routers: dict[str, RouterSettings] = {}
     for section, table in data.items():
-        if section == ROUTERS_SECTION and isinstance(table, dict):
-            routers = _routers(table)
-            continue
-        if section not in SECTIONS:
+        if section not in SECTIONS and section != ROUTERS_SECTION:
             raise ConfigError(f"config file {path}: unknown section [{section}]")
         if not isinstance(table, dict):
             raise ConfigError(f"config file {path}: [{section}] must be a table")
+        if section == ROUTERS_SECTION:
+            routers = _routers(table)
+            continue
         for key, value in table.items():
             _check_known(section, key, f"{section}.{key}")
             values[section][key] = value

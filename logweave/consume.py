@@ -3,7 +3,9 @@
 Offsets reach Kafka only after PostgreSQL has committed the batch, so a crash at any point
 leads to redelivery, never to loss; the writers recognise redelivered events by their id, so
 redelivery never counts anything twice. While PostgreSQL is unreachable the batch is kept and
-retried with backoff, and the Kafka partitions are paused so the group does not evict us.
+retried with backoff, and the Kafka partitions are paused so the group does not evict us. A
+record that PostgreSQL refuses however often it is tried is found by halving its batch and set
+aside with its error (the raw archiver keeps it in dead_letters), so it cannot stop the stream.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import psycopg2
+import psycopg2.errors
 import psycopg2.extras
 from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata, TopicPartition
@@ -30,6 +33,18 @@ log = logging.getLogger("logweave.consume")
 BatchWriter = Callable[[Any, list[Any]], Counter[str]]
 # Table upkeep run now and then in its own transaction (partitions ahead, retention).
 Maintenance = Callable[[Any], Counter[str]]
+# Keeps, inside an open transaction, a record that no batch can write (its error given).
+SetAside = Callable[[Any, Any, str], None]
+
+# Failures that the same records raise again however often they are retried: a value PostgreSQL
+# refuses, a key past an index size limit, text the driver cannot send. Connection and timeout
+# failures are other OperationalErrors and wait for the database instead.
+_UNWRITABLE = (
+    psycopg2.DataError,
+    psycopg2.IntegrityError,
+    psycopg2.errors.ProgramLimitExceeded,
+    ValueError,
+)
 
 
 class BatchConsumer:
@@ -43,9 +58,11 @@ class BatchConsumer:
         notifier: Notifier,
         stop: Stop,
         maintain: Maintenance | None = None,
+        set_aside: SetAside | None = None,
     ) -> None:
         self.name = name
         self.maintain = maintain
+        self.set_aside = set_aside
         self._next_maintenance = 0.0
         self.settings = settings
         self.batch = batch
@@ -111,6 +128,9 @@ class BatchConsumer:
         while not self.stop:
             try:
                 done = self._write_batch(records)
+            except _UNWRITABLE as exc:
+                self._split(records, exc)
+                return
             except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
                 if not self._wait_for_db(exc):
                     return
@@ -119,6 +139,58 @@ class BatchConsumer:
             self.counts.update(done)
             self._commit(records)
             return
+
+    def _split(self, records: list[Any], exc: Exception) -> None:
+        """A batch that cannot be written: write its halves apart until the record to blame
+        stands alone, then set that record aside, so one bad record never stops the stream.
+        """
+        if len(records) > 1:
+            half = len(records) // 2
+            for part in (records[:half], records[half:]):
+                if self.stop:
+                    return
+                self._handle(part)
+            return
+        record = records[0]
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        error = f"{type(exc).__name__}: {first_line}"
+        log.error(
+            "record_set_aside name=%s topic=%s partition=%d offset=%d error=%s",
+            self.name,
+            record.topic,
+            record.partition,
+            record.offset,
+            error,
+        )
+        if self.set_aside is not None and not self._keep_set_aside(self.set_aside, record, error):
+            return  # stopped while the database was away: the record comes again
+        self.counts["set_aside"] += 1
+        self._commit(records)
+
+    def _keep_set_aside(self, set_aside: SetAside, record: Any, error: str) -> bool:
+        while not self.stop:
+            try:
+                self._ensure_connection()
+                with self._conn, self._conn.cursor() as cur:
+                    set_aside(cur, record, error)
+                return True
+            except _UNWRITABLE as exc:
+                # Not even its dead letter can be written: the record stays only in Kafka, at
+                # the position this line names, until the topic's retention removes it.
+                log.error(
+                    "record_skipped name=%s topic=%s partition=%d offset=%d error=%s",
+                    self.name,
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                    str(exc).strip(),
+                )
+                self.counts["skipped"] += 1
+                return True
+            except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+                if not self._wait_for_db(exc):
+                    return False
+        return False
 
     def _maintenance(self) -> None:
         """Partitions ahead and retention, once per interval; a failure waits for the next."""
@@ -267,6 +339,7 @@ def run_service(
     topics: Callable[[Settings], list[str]],
     writer: Callable[[Settings], BatchWriter],
     maintain: Callable[[Settings], Maintenance] | None = None,
+    set_aside: SetAside | None = None,
 ) -> int:
     from logweave.cli import service_settings
 
@@ -285,6 +358,7 @@ def run_service(
             notifier,
             stop,
             maintain(settings) if maintain is not None else None,
+            set_aside,
         )
         return consumer.run()
     finally:

@@ -12,7 +12,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 # The canonical field names, exactly as the rsyslog template writes them.
@@ -65,6 +65,15 @@ OPTIONAL_FIELDS = ("app-name", "procid", "msgid", "structured-data", "uuid")
 _ID_NAMESPACE = uuid.UUID("5f0e4a52-8c1b-4b7e-9a57-3c1d6f1f2a10")
 
 UNKNOWN_SENDER = "unknown"
+
+# timegenerated is when rsyslog on this host received the line; one further ahead of this host's
+# clock than a day is no receive time at all, and would open partitions and metric hours in years
+# no dashboard looks at.
+_AHEAD = timedelta(days=1)
+
+# The sender's address is the router's key in every table and index; PostgreSQL refuses an index
+# row past about 2.7 kB, so it stays within 255 characters (a DNS name's bound) and holds no NUL.
+MAX_SENDER_CHARS = 255
 
 
 class ContractError(ValueError):
@@ -121,8 +130,10 @@ class Event:
         return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()
 
     @classmethod
-    def from_json(cls, value: bytes) -> Event:
+    def from_json(cls, value: bytes | None) -> Event:
         """Read an event that the producer published (already normalised, id included)."""
+        if value is None:
+            raise ContractError("not_an_event", "Kafka record without a value")
         data = json.loads(value)
         if not isinstance(data, dict) or "id" not in data:
             raise ContractError("not_an_event", "Kafka value is not a LogWeave event object")
@@ -148,8 +159,15 @@ def normalise(data: dict[str, Any], received: datetime | None) -> Event:
         if received is None:
             raise ContractError("missing_field", "no timegenerated field")
         generated = received
+    elif received is not None and generated > received + _AHEAD:
+        raise ContractError(
+            "bad_field",
+            f"timegenerated {fields['timegenerated']!r} is ahead of this host's clock"
+            f" ({_iso(received)})",
+        )
     reported = _parse_time(fields["timereported"], "timereported") or generated
 
+    _check_sender(fields["fromhost-ip"])
     extra = {k: str(data[k]) for k in OPTIONAL_FIELDS if data.get(k) not in (None, "", "-")}
     event = Event(
         id="",
@@ -164,6 +182,7 @@ def normalise(data: dict[str, Any], received: datetime | None) -> Event:
         msg=msg,
         extra=extra,
     )
+    _check_unicode(event)
     event_id = _given_id(data) or _content_id(event)
     return replace(event, id=event_id)
 
@@ -184,6 +203,27 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _check_sender(value: Any) -> None:
+    if not isinstance(value, str):
+        return
+    if len(value) > MAX_SENDER_CHARS:
+        raise ContractError(
+            "bad_field", f"fromhost-ip is {len(value)} characters long, at most {MAX_SENDER_CHARS}"
+        )
+    if "\x00" in value:
+        raise ContractError("bad_field", f"fromhost-ip contains a NUL character: {value!r}")
+
+
+def _check_unicode(event: Event) -> None:
+    """JSON may escape a lone UTF-16 surrogate (\\ud800); no UTF-8 text can carry it on."""
+    try:
+        json.dumps(event.to_dict(), ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise ContractError(
+            "bad_field", "a text field holds an unpaired UTF-16 surrogate, not valid Unicode"
+        ) from None
+
+
 def _parse_time(value: Any, name: str) -> datetime | None:
     if value is None:
         return None
@@ -196,7 +236,10 @@ def _parse_time(value: Any, name: str) -> datetime | None:
     if parsed.tzinfo is None:
         # rsyslog's date-rfc3339 always carries an offset; a bare time is taken as UTC.
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise ContractError("bad_field", f"{name} is out of range in UTC: {value!r}") from None
 
 
 def _severity(value: Any) -> int:

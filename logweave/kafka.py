@@ -44,6 +44,8 @@ def consumer(settings: Settings, group: str, topics: list[str], batch: ConsumerS
         isolation_level="read_committed",
         request_timeout_ms=max(settings.kafka.request_timeout_ms, 30001),
         max_poll_records=batch.batch_size,
+        # Partitions that appear after the group formed are found at the next refresh.
+        metadata_max_age_ms=30_000,
     )
 
 
@@ -97,18 +99,20 @@ def create_topics(settings: Settings) -> list[str]:
 
 
 def wait_until_reachable(settings: Settings, stop: Stop, beat: Any, topics: list[str]) -> bool:
-    """Block until the broker answers and every topic exists; False if asked to stop first."""
+    """Block until the broker answers and every topic has a leader for each of its partitions;
+    False if asked to stop first.
+    """
     backoff = Backoff(settings.service.retry_initial_s, settings.service.retry_max_s)
     while not stop:
         try:
             client = admin(settings)
             try:
-                missing = set(topics) - set(client.list_topics())
+                waiting = _topics_not_ready(client.describe_topics(topics), topics)
             finally:
                 client.close()
-            if not missing:
+            if not waiting:
                 return True
-            problem = f"topics missing: {', '.join(sorted(missing))}"
+            problem = f"topics not ready: {', '.join(waiting)}"
         except KafkaError as exc:
             problem = f"{type(exc).__name__}: {exc}"
         delay = backoff.next_delay()
@@ -121,3 +125,23 @@ def wait_until_reachable(settings: Settings, stop: Stop, beat: Any, topics: list
         if not wait_with(stop, delay, beat):
             return False
     return False
+
+
+def _topics_not_ready(described: list[dict[str, Any]], topics: list[str]) -> list[str]:
+    """The topics (sorted) that are missing or have a partition without a leader yet.
+
+    A topic created a moment ago is listed before its partitions have leaders; a group consumer
+    that joins then is assigned nothing and only finds the partitions at its next metadata
+    refresh, minutes later.
+    """
+    ready = {
+        topic["name"]
+        for topic in described
+        if topic.get("error_code", 0) == 0
+        and topic.get("partitions")
+        and all(
+            part.get("error_code", 0) == 0 and part.get("leader_id", -1) >= 0
+            for part in topic["partitions"]
+        )
+    }
+    return sorted(set(topics) - ready)

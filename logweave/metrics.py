@@ -310,7 +310,7 @@ class MetricsWriter:
             for address, seen in sorted(batch.seen.items())
         ]
         stream_rows = [
-            (router, json.dumps(streams[router].to_json()))
+            (router, json.dumps(_without_nul(streams[router].to_json())))
             for router in routers
             if router in streams and router in batch.seen
         ]
@@ -459,6 +459,17 @@ def _relation(cur: Any, template: str, rows: list[tuple[Any, ...]], name: str) -
 
 def _clean(text: str | None) -> str | None:
     return text.replace("\x00", "\ufffd") if text is not None else None
+
+
+def _without_nul(value: Any) -> Any:
+    """A router's context as jsonb takes it: jsonb text cannot hold NUL either."""
+    if isinstance(value, str):
+        return _clean(value)
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
 
 
 def maintain(settings: Settings) -> Maintenance:

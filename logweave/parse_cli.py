@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from logweave.config import Settings
-from logweave.contract import SEVERITY_NAMES, Event, normalise
+from logweave.contract import SEVERITY_NAMES, ContractError, Event, normalise
 from logweave.correlate import Amendment
 from logweave.parsers import line_from_event, parse
 from logweave.parsers.base import Parsed
@@ -29,6 +29,7 @@ from logweave.syslog_header import Header, frame_pasted_line, read_header
 from logweave.timeinfo import host_zone
 
 DEFAULT_ROUTER = "127.0.0.1"
+_FIRST_YEAR, _LAST_YEAR = 1970, 9000
 
 
 @dataclass
@@ -89,7 +90,15 @@ def read_log(
     readings: dict[int, LineReading] = {}
     for number, raw in enumerate(raw_lines, start=1):
         header = read_header(frame_pasted_line(raw), received=received, fromhost=router)
-        event = event_of(header, received, router)
+        try:
+            event = event_of(header, received, router)
+        except ContractError as exc:
+            # The producer would refuse it; read only its text, to show what it says.
+            header = replace(header, dead_letter=exc.reason)
+            event = normalise(
+                {"msg": header.msg, "timegenerated": received.isoformat(), "fromhost-ip": router},
+                received=None,
+            )
         if header.dead_letter is not None:
             # The producer refuses the line; nothing after it sees it. Shown for what it says.
             parsed = parse(line_from_event(event))
@@ -230,7 +239,11 @@ def run(args: argparse.Namespace, settings: Settings, out: TextIO | None = None)
     out = out or sys.stdout
     received = args.received or datetime.now(host_zone())
     results = []
+    unreadable = False
     for file, raw_lines in _files(args.files):
+        if raw_lines is None:
+            unreadable = True
+            continue
         readings = read_log(raw_lines, settings, received, args.router)
         if args.json:
             for reading in readings:
@@ -240,12 +253,18 @@ def run(args: argparse.Namespace, settings: Settings, out: TextIO | None = None)
         results.append((file, readings))
     if args.summary:
         print_summary(results, out)
-    return 0
+    return 2 if unreadable else 0
 
 
-def _files(names: Sequence[str]) -> Iterator[tuple[str, list[bytes]]]:
+def _files(names: Sequence[str]) -> Iterator[tuple[str, list[bytes] | None]]:
+    """Each file's lines; None (after saying why on stderr) for a file that cannot be read."""
     for name in names:
-        data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+        try:
+            data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+        except OSError as exc:
+            print(f"logweave parse: cannot read {name}: {exc.strerror or exc}", file=sys.stderr)
+            yield name, None
+            continue
         lines = data.split(b"\n")
         if lines and lines[-1] == b"":
             lines.pop()
@@ -256,4 +275,9 @@ def _moment(text: str) -> datetime:
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset")
+    # Times are moved between zones and years counted back from it: keep clear of year 1 and 9999.
+    if not _FIRST_YEAR <= moment.year <= _LAST_YEAR:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is outside the years {_FIRST_YEAR}-{_LAST_YEAR}"
+        )
     return moment

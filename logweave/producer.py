@@ -15,10 +15,12 @@ import json
 import logging
 import sys
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+from kafka.errors import KafkaError
 
 from logweave import kafka
 from logweave.config import Settings
@@ -49,6 +51,8 @@ class Producer:
         self._idle: asyncio.Event
         self._readers: set[asyncio.Task[None]] = set()
         self._last_read = 0.0
+        # Lines the drain could not hand to Kafka (read but unsent, or never acknowledged).
+        self.lost = 0
 
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -114,16 +118,22 @@ class Producer:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), max(0.0, deadline - time.monotonic()))
         remaining = max(0.1, deadline - time.monotonic())
-        await asyncio.to_thread(self.client.flush, remaining)
-        if self.in_flight:
+        try:
+            await asyncio.to_thread(self.client.flush, remaining)
+        except KafkaError as exc:
+            log.warning("drain_flush_incomplete error=%s", exc)
+        lost = self.in_flight + self.counts["unsent"]
+        self.lost = lost
+        if lost:
             # Lines rsyslog already handed over and Kafka never acknowledged: rsyslog cannot
             # resend them over plain TCP, so say exactly how many were lost.
-            log.error("drain_incomplete lost=%d bound_s=%.1f", self.in_flight, bound)
+            log.error("drain_incomplete lost=%d bound_s=%.1f", lost, bound)
         log.info("drain_finished %s", self.status_line())
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = _peer(writer)
         if self.connections >= self.settings.producer.max_connections:
+            self.rejects["too_many_connections"] += 1
             self._rejects_log.warning(
                 "too_many_connections",
                 "connection_refused peer=%s open=%d",
@@ -137,6 +147,7 @@ class Producer:
             self._readers.add(task)
         self.connections += 1
         framer = Framer(self.settings.producer.max_line_bytes)
+        frames: deque[bytes | Rejected] = deque()
         try:
             # Reading goes on after SIGTERM: the drain stops it once clients fall quiet.
             while True:
@@ -144,12 +155,24 @@ class Producer:
                 if not data:
                     break
                 self._last_read = time.monotonic()
-                for frame in framer.feed(data):
-                    await self._accept(frame, peer)
-            for frame in framer.end():
-                await self._accept(frame, peer)
+                frames.extend(framer.feed(data))
+                while frames:
+                    await self._accept(frames[0], peer)
+                    frames.popleft()
+            frames.extend(framer.end())
+            while frames:
+                await self._accept(frames[0], peer)
+                frames.popleft()
         except (ConnectionError, OSError) as exc:
             log.info("connection_lost peer=%s error=%s", peer, exc)
+        except asyncio.CancelledError:
+            # The drain ended this reader while Kafka held every slot: the lines it had read
+            # and not yet handed over are lost with the connection, and said so.
+            unsent = len(frames) + len(framer.end())
+            if unsent:
+                self.counts["unsent"] += unsent
+                log.error("connection_cut peer=%s unsent=%d", peer, unsent)
+            raise
         finally:
             self.connections -= 1
             if task is not None:
@@ -168,7 +191,7 @@ class Producer:
             return
         try:
             data = json.loads(text)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             await self._dead_letter(Rejected("not_json", str(exc), frame, len(frame)), peer)
             return
         if not isinstance(data, dict):
@@ -177,10 +200,15 @@ class Producer:
             return
         try:
             event = normalise(data, received=datetime.now(UTC))
+            value = event.to_json()
         except ContractError as exc:
             await self._dead_letter(Rejected(exc.reason, exc.detail, frame, len(frame)), peer)
             return
-        await self._publish(self.settings.kafka.topic, event.key, event.to_json(), "published")
+        except Exception as exc:  # a line nothing above foresaw must not end the connection
+            detail = f"{type(exc).__name__}: {exc}"
+            await self._dead_letter(Rejected("unreadable", detail, frame, len(frame)), peer)
+            return
+        await self._publish(self.settings.kafka.topic, event.key, value, "published")
 
     async def _dead_letter(self, rejected: Rejected, peer: str) -> None:
         self.rejects[rejected.reason] += 1
@@ -248,6 +276,14 @@ class Producer:
             self._idle.set()
 
 
+def _close(client: Any, timeout: float) -> None:
+    try:
+        client.close(timeout=timeout)
+    except KafkaError as exc:
+        # Kafka is still away; what it never acknowledged was counted in drain_incomplete.
+        log.warning("kafka_close_incomplete error=%s", exc)
+
+
 def _peer(writer: asyncio.StreamWriter) -> str:
     info = writer.get_extra_info("peername")
     return str(info[0]) if info else "unknown"
@@ -273,12 +309,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not kafka.wait_until_reachable(settings, stop, notifier.beat, topics):
             return 0
         client = kafka.producer(settings)
+        service = Producer(settings, client, notifier, stop)
         try:
             for topic in topics:
                 client.partitions_for(topic)  # fetch metadata now, not on the first line
-            asyncio.run(Producer(settings, client, notifier, stop).run())
+            asyncio.run(service.run())
         finally:
-            client.close(timeout=settings.service.drain_timeout_s)
+            # After a drain that Kafka left incomplete, waiting again would only delay the stop.
+            _close(client, 0.0 if service.lost else settings.service.drain_timeout_s)
     finally:
         notifier.close()
         stop.restore()

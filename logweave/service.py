@@ -118,7 +118,9 @@ class Backoff:
         self._rng = rng or random.Random()  # noqa: S311 -- jitter, not secrecy
 
     def next_delay(self) -> float:
-        step = min(self.cap, self.initial * (2**self.attempt))
+        # The exponent stops growing once the cap is reached: 2.0**1024 would overflow a float,
+        # and a long outage (or many failed sends at once) gets that far.
+        step = min(self.cap, self.initial * (2.0 ** min(self.attempt, 64)))
         self.attempt += 1
         return float(step / 2 + self._rng.uniform(0, step / 2))
 

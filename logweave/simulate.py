@@ -875,7 +875,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         help="lines per second of wall time; 0 sends as fast as possible (default)",
     )
-    parser.add_argument("--count", type=int, help="stop after this many lines")
+    parser.add_argument(
+        "--count", type=int, help="at most this many lines; the end of --span may come first"
+    )
     parser.add_argument(
         "--seed", type=int, help="random seed; with the same --start the same lines come out"
     )

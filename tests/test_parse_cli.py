@@ -210,3 +210,36 @@ def test_each_router_reads_in_the_zone_its_settings_give_it(
         "192.0.2.7": ("2026-06-01T11:59:00+00:00", False),
         "192.0.2.8": ("2026-06-01T07:59:00+00:00", True),
     }
+
+
+def test_a_line_the_producer_would_refuse_is_shown_as_a_dead_letter(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = parse_json(
+        tmp_path,
+        capsys,
+        b"<13>1 0001-01-01T00:00:00+14:00 gw prog - - - before the first year in UTC",
+        b"<13>1 2026-06-01T11:59:00Z gw prog - - - fine",
+    )
+    assert (first["dead_letter"], first["counted"], first["kind"]) == ("bad_field", False, "other")
+    assert "dead_letter" not in second
+
+
+def test_an_unreadable_file_is_named_and_the_others_still_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = write_log(tmp_path, b"<13>May 31 20:26:43 gw prog: hello")
+    missing = tmp_path / "missing.log"
+    assert main(["parse", "--received", RECEIVED, *UTC_FLAGS, str(missing), str(log)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"logweave parse: cannot read {missing}: No such file or directory\n"
+    assert captured.out.splitlines()[0] == str(log)
+
+
+def test_a_receive_time_near_the_end_of_the_calendar_is_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["parse", "--received", "9999-12-31T23:00:00-05:00", "-"])
+    assert stopped.value.code == 2
+    assert "'9999-12-31T23:00:00-05:00' is outside the years 1970-9000" in capsys.readouterr().err

@@ -6,6 +6,7 @@ reading (logweave.syslog_header), the event's fields, ``line_from_event``, ``par
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from types import ModuleType
 
@@ -766,3 +767,18 @@ def test_a_host_named_syslogd_still_has_its_daemons_read() -> None:
         b"<30>Dec  1 09:49:56 syslogd dnsmasq-dhcp[1]: DHCPACK(br-lan) 10.0.0.2 02:00:00:aa:00:04"
     )
     assert (parsed.kind, parsed.program) == (Kind.DHCP_ACK, "dnsmasq-dhcp")
+
+
+def test_a_line_longer_than_the_readers_take_is_kept_unread_and_quickly() -> None:
+    started = time.monotonic()
+    parsed = parse(
+        Line(program="kernel", msg="x" * 65000, hostname="gw", severity=6, tag_and_msg="")
+    )
+    assert time.monotonic() - started < 1.0
+    assert (parsed.kind, parsed.family, parsed.parse_ok, parsed.program, parsed.detail) == (
+        Kind.OTHER,
+        "generic",
+        False,
+        "kernel",
+        "line of 65000 characters, longer than the 4096 read",
+    )

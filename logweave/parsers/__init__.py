@@ -28,7 +28,7 @@ from logweave.parsers import (
     tplink,
     unifi,
 )
-from logweave.parsers.base import Line, Parsed
+from logweave.parsers.base import Kind, Line, Parsed
 
 __all__ = ["REGISTRY", "line_from_event", "line_from_fields", "parse", "record_values"]
 
@@ -55,7 +55,22 @@ REGISTRY: tuple[FamilyParser, ...] = (
 )
 
 
+# Router lines worth reading are short. Several readers search unanchored, which takes time
+# growing with the square of the length: a 64 kB line would hold the metrics consumer for a
+# minute, so longer lines are kept (raw_logs has them) but not read.
+MAX_READ_CHARS = 4096
+
+
 def parse(line: Line) -> Parsed:
+    length = max(len(line.msg), len(line.tag_and_msg))
+    if length > MAX_READ_CHARS:
+        return Parsed(
+            kind=Kind.OTHER,
+            family=generic.FAMILY,
+            parse_ok=False,
+            program=line.program or None,
+            detail=f"line of {length} characters, longer than the {MAX_READ_CHARS} read",
+        )
     for family in REGISTRY:
         parsed = family.parse(line)
         if parsed is not None:

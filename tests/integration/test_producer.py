@@ -193,3 +193,58 @@ def test_many_connections_and_slow_clients_all_get_through(services: Any, kafka:
     slow.close()
     records = read_topic(kafka.bootstrap, topic, 1001)
     assert len({json.loads(r.value)["id"] for r in records}) == 1001
+
+
+def test_a_refused_connection_is_counted_in_the_status(services: Any, kafka: Any) -> None:
+    producer, port, _, _ = start_producer(
+        services,
+        kafka,
+        "refused",
+        "--set",
+        "producer.max_connections=2",
+        "--set",
+        "service.status_interval_s=0.5",
+    )
+    held = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]
+    time.sleep(0.5)  # both are being served before the third knocks
+    third = socket.create_connection(("127.0.0.1", port))
+    third.settimeout(10)
+    assert third.recv(10) == b""  # closed by the producer at once
+    third.close()
+    deadline = time.monotonic() + 10
+    while "too_many_connections=1" not in producer.last_status():
+        assert time.monotonic() < deadline, producer.last_status()
+        time.sleep(0.1)
+    for sock in held:
+        sock.close()
+
+
+def test_lines_cut_off_by_a_stop_during_a_kafka_outage_are_all_counted_lost(
+    services: Any, kafka: Any
+) -> None:
+    producer, port, _, _ = start_producer(
+        services,
+        kafka,
+        "cut",
+        "--set",
+        "producer.max_in_flight=5",
+        "--set",
+        "service.drain_timeout_s=4",
+        "--set",
+        "service.status_interval_s=0.5",
+    )
+    kafka.stop()
+    try:
+        client = socket.create_connection(("127.0.0.1", port))
+        client.sendall(b"".join(event_line(n) for n in range(100)))
+        deadline = time.monotonic() + 20
+        while "in_flight=5" not in producer.last_status():
+            assert time.monotonic() < deadline, producer.last_status()
+            time.sleep(0.1)
+        assert producer.terminate() == 0, producer.log_tail()
+        client.close()
+    finally:
+        kafka.start()
+    log = producer.log_path.read_text()
+    assert "connection_cut peer=127.0.0.1 unsent=95" in log
+    assert "drain_incomplete lost=100 bound_s=4.0" in log

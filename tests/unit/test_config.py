@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from logweave.cli import main
 from logweave.config import ConfigError, load
 
 
@@ -33,6 +34,11 @@ def test_flags_beat_environment_beat_file(tmp_path: Path) -> None:
         (
             "[producer]\nmax_line_bytes = -1\n",
             "config key producer.max_line_bytes: expected a positive whole number, got -1",
+        ),
+        (
+            "[producer]\nmax_line_bytes = 2000000\n",
+            "config key producer.max_line_bytes: expected at most 131072 (Kafka's message limit),"
+            " got 2000000",
         ),
         ('[kafka]\nbootstrapp = "x:1"\n', "config key kafka.bootstrapp: no such setting"),
         (
@@ -68,3 +74,40 @@ def _write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "logweave.toml"
     path.write_text(text)
     return path
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_non_finite_numbers_are_refused_naming_the_key(value: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load("/dev/null", {"service.drain_timeout_s": value}, environ={})
+    assert str(refused.value) == (
+        f"config key service.drain_timeout_s: expected a positive number, got '{value}'"
+    )
+
+
+def test_a_file_that_is_not_utf8_is_refused_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "logweave.toml"
+    path.write_bytes(b"\xff\xfe[kafka]\n")
+    with pytest.raises(ConfigError) as refused:
+        load(path, environ={})
+    assert str(refused.value) == (
+        f"config file {path}: 'utf-8' codec can't decode byte 0xff in position 0:"
+        " invalid start byte"
+    )
+
+
+def test_routers_that_is_not_a_table_is_refused_as_such(tmp_path: Path) -> None:
+    path = _write(tmp_path, 'routers = "192.168.1.1"\n')
+    with pytest.raises(ConfigError) as refused:
+        load(path, environ={})
+    assert str(refused.value) == f"config file {path}: [routers] must be a table"
+
+
+def test_check_config_hides_the_password_of_a_uri_dsn(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path, '[postgres]\ndsn = "postgresql://logweave:s3cret@db/logweave"\n')
+    assert main(["check-config", "--config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "postgres.dsn = 'postgresql://logweave:***@db/logweave'" in out
+    assert "s3cret" not in out

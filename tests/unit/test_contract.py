@@ -107,3 +107,47 @@ def test_empty_message_is_a_message() -> None:
 
 def test_malformed_pri_facility_word_is_kept() -> None:
     assert normalise({"msg": "x", "facility": "invld"}, received=RECEIVED).facility == 24
+
+
+@pytest.mark.parametrize(
+    ("data", "detail"),
+    [
+        (
+            {"msg": "a", "timereported": "0001-01-01T00:00:00+14:00"},
+            "timereported is out of range in UTC: '0001-01-01T00:00:00+14:00'",
+        ),
+        (
+            {"msg": "lone \ud800 surrogate"},
+            "a text field holds an unpaired UTF-16 surrogate, not valid Unicode",
+        ),
+        (
+            {"msg": "a", "fromhost-ip": "10.0.0.1\x00"},
+            "fromhost-ip contains a NUL character: '10.0.0.1\\x00'",
+        ),
+        ({"msg": "a", "fromhost-ip": "h" * 256}, "fromhost-ip is 256 characters long, at most 255"),
+        (
+            {"msg": "a", "timegenerated": "9999-12-31T23:59:59Z"},
+            "timegenerated '9999-12-31T23:59:59Z' is ahead of this host's clock"
+            " (2026-12-04T00:00:00.000000Z)",
+        ),
+    ],
+)
+def test_values_no_later_stage_can_carry_are_refused(data: dict[str, str], detail: str) -> None:
+    with pytest.raises(ContractError) as refused:
+        normalise(data, received=datetime(2026, 12, 4, tzinfo=UTC))
+    assert (refused.value.reason, refused.value.detail) == ("bad_field", detail)
+
+
+def test_a_receive_time_within_a_day_ahead_is_accepted() -> None:
+    received = datetime(2026, 12, 4, tzinfo=UTC)
+    event = normalise({"msg": "a", "timegenerated": "2026-12-04T23:00:00Z"}, received=received)
+    assert event.timegenerated == datetime(2026, 12, 4, 23, tzinfo=UTC)
+
+
+def test_a_kafka_record_without_a_value_is_not_an_event() -> None:
+    with pytest.raises(ContractError) as refused:
+        Event.from_json(None)
+    assert (refused.value.reason, refused.value.detail) == (
+        "not_an_event",
+        "Kafka record without a value",
+    )

@@ -92,3 +92,10 @@ def test_reject_log_is_bounded_per_reason(caplog: pytest.LogCaptureFixture) -> N
         "input_rejected reason=not_json n=2",
         "input_rejected reason=too_long",
     ]
+
+
+def test_backoff_stays_at_its_cap_after_thousands_of_failures() -> None:
+    backoff = Backoff(0.5, 30.0, random.Random(7))
+    delays = [backoff.next_delay() for _ in range(3000)]
+    assert min(delays[-100:]) >= 15.0
+    assert max(delays) <= 30.0
