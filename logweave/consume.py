@@ -25,7 +25,7 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from logweave import db, kafka
 from logweave.config import ConsumerSettings, Settings
-from logweave.service import Backoff, Notifier, Stop, wait_with
+from logweave.service import Backoff, Notifier, RateLimitedLog, Stop, wait_with
 
 log = logging.getLogger("logweave.consume")
 
@@ -63,6 +63,8 @@ class BatchConsumer:
         self.name = name
         self.maintain = maintain
         self.set_aside = set_aside
+        # A systematic refusal would otherwise log once for every record of every batch.
+        self._set_aside_log = RateLimitedLog(log, settings.service.rejects_logged_per_minute)
         self._next_maintenance = 0.0
         self.settings = settings
         self.batch = batch
@@ -154,7 +156,8 @@ class BatchConsumer:
         record = records[0]
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         error = f"{type(exc).__name__}: {first_line}"
-        log.error(
+        self._set_aside_log.warning(
+            "record_set_aside",
             "record_set_aside name=%s topic=%s partition=%d offset=%d error=%s",
             self.name,
             record.topic,
