@@ -4,11 +4,15 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 KAFKA_VERSION ?= 4.4.0
 
-.PHONY: test lint unit integration venv kafka demo demo-local bench clean molecule
+.PHONY: test lint unit integration deps venv kafka demo demo-local bench clean molecule
 
 test: lint kafka
 	$(PY) -m pytest -q
 	$(MAKE) molecule
+
+# The Debian packages (PostgreSQL, rsyslog, Java, Maven, podman, ...); needs root when any is missing.
+deps:
+	scripts/install-deps.sh
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements/dev.txt pyproject.toml
@@ -37,7 +41,8 @@ integration: venv kafka
 
 # The README's quick start: the whole deployment in a local systemd container (as root), fed the
 # corpus and simulated lines; it keeps running and the last lines say how to remove it.
-demo: venv kafka
+demo: deps
+	$(MAKE) venv kafka
 	scripts/build-molecule-image.sh
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" scripts/demo-container.sh
 

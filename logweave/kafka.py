@@ -33,9 +33,13 @@ def producer(settings: Settings) -> Any:
 
 
 def consumer(settings: Settings, group: str, topics: list[str], batch: ConsumerSettings) -> Any:
-    """A group consumer that never commits on its own: offsets follow the database commit."""
-    return KafkaConsumer(
-        *topics,
+    """A group consumer that never commits on its own: offsets follow the database commit.
+
+    It learns its topics' partitions before it subscribes: a consumer that joins its group
+    first can be assigned nothing ("No partition metadata for topic") and, with kafka-python,
+    stay so although the partitions show up in its metadata later.
+    """
+    client = KafkaConsumer(
         bootstrap_servers=settings.kafka.bootstrap.split(","),
         client_id=f"{settings.kafka.client_id}-{group}",
         group_id=group,
@@ -47,6 +51,10 @@ def consumer(settings: Settings, group: str, topics: list[str], batch: ConsumerS
         # Partitions that appear after the group formed are found at the next refresh.
         metadata_max_age_ms=30_000,
     )
+    for topic in topics:
+        client.partitions_for_topic(topic)
+    client.subscribe(topics)
+    return client
 
 
 def offsets_reader(settings: Settings) -> Any:
