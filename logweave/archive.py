@@ -20,8 +20,7 @@ from typing import Any
 import psycopg2.extras
 
 from logweave import db
-from logweave.config import Settings
-from logweave.consume import Maintenance, run_service
+from logweave.consume import run_service
 from logweave.contract import ContractError, Event
 from logweave.service import RateLimitedLog
 
@@ -97,21 +96,16 @@ def _raw_row(event: Event, record: Any) -> tuple[Any, ...]:
         event.timegenerated,
         event.timereported,
         event.fromhost_ip,
-        _clean(event.hostname),
-        _clean(event.programname),
-        _clean(event.syslogtag),
+        db.without_nul(event.hostname),
+        db.without_nul(event.programname),
+        db.without_nul(event.syslogtag),
         event.severity,
         event.facility,
-        _clean(event.msg),
+        db.without_nul(event.msg),
         json.dumps(event.extra).replace("\\u0000", "\\ufffd") if event.extra else None,
         record.partition,
         record.offset,
     )
-
-
-def _clean(text: str) -> str:
-    """PostgreSQL text cannot hold NUL; keep the rest of the line and mark where it was."""
-    return text.replace("\x00", "\ufffd")
 
 
 def _dead_letter_row(
@@ -139,10 +133,10 @@ def _dead_letter_row(
     received = _time(data.get("received_at")) or _record_time(record)
     return (
         received,
-        _clean(reason or str(data.get("reason") or "unknown")),
-        _clean(detail or str(data.get("detail") or "")),
+        db.without_nul(reason or str(data.get("reason") or "unknown")),
+        db.without_nul(detail or str(data.get("detail") or "")),
         psycopg2.Binary(payload),
-        _clean(payload.decode("utf-8", errors="replace")),
+        db.without_nul(payload.decode("utf-8", errors="replace")),
         record.topic,
         record.partition,
         record.offset,
@@ -167,34 +161,13 @@ def _time(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def maintain(settings: Settings) -> Maintenance:
-    """Partitions of raw_logs ahead of time, and retention by dropping whole old days."""
-
-    def run(cur: Any) -> Counter[str]:
-        created, dropped = db.maintain_partitions(
-            cur,
-            "raw_logs",
-            settings.postgres.partitions_ahead_days,
-            settings.postgres.retention_days,
-        )
-        if created or dropped:
-            log.info(
-                "partitions_maintained table=raw_logs created=%s dropped=%s",
-                ",".join(created) or "-",
-                ",".join(dropped) or "-",
-            )
-        return Counter(partitions_dropped=len(dropped))
-
-    return run
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     return run_service(
         GROUP,
         argv,
         batch=lambda s: s.archive,
         topics=lambda s: [s.kafka.topic, s.kafka.dlq_topic],
-        maintain=maintain,
+        partitioned_table="raw_logs",
         writer=lambda s: functools.partial(write, dlq_topic=s.kafka.dlq_topic),
         set_aside=set_aside,
     )

@@ -335,13 +335,35 @@ def _next_offsets(records: list[Any]) -> dict[tuple[str, int], int]:
     return offsets
 
 
+def _partition_upkeep(settings: Settings, table: str) -> Maintenance:
+    """The daily partitions of ``table`` ahead of time, and retention by dropping whole days."""
+
+    def run(cur: Any) -> Counter[str]:
+        created, dropped = db.maintain_partitions(
+            cur,
+            table,
+            settings.postgres.partitions_ahead_days,
+            settings.postgres.retention_days,
+        )
+        if created or dropped:
+            log.info(
+                "partitions_maintained table=%s created=%s dropped=%s",
+                table,
+                ",".join(created) or "-",
+                ",".join(dropped) or "-",
+            )
+        return Counter(partitions_dropped=len(dropped))
+
+    return run
+
+
 def run_service(
     name: str,
     argv: Sequence[str] | None,
     batch: Callable[[Settings], ConsumerSettings],
     topics: Callable[[Settings], list[str]],
     writer: Callable[[Settings], BatchWriter],
-    maintain: Callable[[Settings], Maintenance] | None = None,
+    partitioned_table: str | None = None,
     set_aside: SetAside | None = None,
 ) -> int:
     from logweave.cli import service_settings
@@ -360,7 +382,7 @@ def run_service(
             writer(settings),
             notifier,
             stop,
-            maintain(settings) if maintain is not None else None,
+            _partition_upkeep(settings, partitioned_table) if partitioned_table else None,
             set_aside,
         )
         return consumer.run()

@@ -128,3 +128,9 @@ def maintain_partitions(
     cur.execute("SELECT logweave_drop_partitions(%s::regclass, %s)", (table, keep_days))
     dropped = [row[0] for row in cur.fetchall()]
     return created, dropped
+
+
+def without_nul(text: str | None) -> str | None:
+    """Text as a PostgreSQL text or jsonb value can hold it: NUL becomes U+FFFD, so the rest of
+    the line is kept and it shows where the NUL was."""
+    return text.replace("\x00", "\ufffd") if text is not None else text

@@ -22,7 +22,7 @@ from typing import Any
 
 from logweave import db
 from logweave.config import Settings
-from logweave.consume import BatchWriter, Maintenance, run_service
+from logweave.consume import BatchWriter, run_service
 from logweave.contract import ContractError, Event
 from logweave.correlate import Amendment, Stream
 from logweave.identity import OUI_FILES, Vendors
@@ -301,7 +301,15 @@ class MetricsWriter:
     ) -> str:
         rows = [row.values() for row in batch.rows.values()]
         amendments = [
-            (a.ref, a.received, a.mac, a.ip, _clean(a.hostname), a.part_of, self.vendors.of(a.mac))
+            (
+                a.ref,
+                a.received,
+                a.mac,
+                a.ip,
+                db.without_nul(a.hostname),
+                a.part_of,
+                self.vendors.of(a.mac),
+            )
             for a in batch.amendments.values()
         ]
         names = self.settings.routers
@@ -342,18 +350,18 @@ class _Row:
             parsed.parse_ok,
             parsed.mac,
             parsed.ip,
-            _clean(parsed.hostname),
-            _clean(parsed.iface),
-            _clean(parsed.ssid),
+            db.without_nul(parsed.hostname),
+            db.without_nul(parsed.iface),
+            db.without_nul(parsed.ssid),
             parsed.band,
             event.severity,
-            _clean(self.read.program),
-            _clean(parsed.detail),
+            db.without_nul(self.read.program),
+            db.without_nul(parsed.detail),
             reading.counted,
             reading.dup_of,
             reading.part_of,
             parsed.dst,
-            _clean(parsed.proto),
+            db.without_nul(parsed.proto),
             parsed.dport,
             self.vendor,
         )
@@ -384,7 +392,7 @@ class _Batch:
         hostname = event.hostname if event.hostname not in ("", event.fromhost_ip) else None
         if hostname is None and before is not None:
             hostname = before[0]
-        self.seen[event.fromhost_ip] = (_clean(hostname), since, event.timegenerated)
+        self.seen[event.fromhost_ip] = (db.without_nul(hostname), since, event.timegenerated)
 
 
 def _amend(read: EventReading, amendment: Amendment) -> EventReading:
@@ -457,40 +465,15 @@ def _relation(cur: Any, template: str, rows: list[tuple[Any, ...]], name: str) -
     return "VALUES " + _values(cur, template, rows) if rows else _NONE[name]
 
 
-def _clean(text: str | None) -> str | None:
-    return text.replace("\x00", "\ufffd") if text is not None else None
-
-
 def _without_nul(value: Any) -> Any:
     """A router's context as jsonb takes it: jsonb text cannot hold NUL either."""
     if isinstance(value, str):
-        return _clean(value)
+        return db.without_nul(value)
     if isinstance(value, dict):
         return {_without_nul(k): _without_nul(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_without_nul(v) for v in value]
     return value
-
-
-def maintain(settings: Settings) -> Maintenance:
-    """Partitions of parsed_events ahead of time, and retention by dropping whole old days."""
-
-    def run(cur: Any) -> Counter[str]:
-        created, dropped = db.maintain_partitions(
-            cur,
-            "parsed_events",
-            settings.postgres.partitions_ahead_days,
-            settings.postgres.retention_days,
-        )
-        if created or dropped:
-            log.info(
-                "partitions_maintained table=parsed_events created=%s dropped=%s",
-                ",".join(created) or "-",
-                ",".join(dropped) or "-",
-            )
-        return Counter(partitions_dropped=len(dropped))
-
-    return run
 
 
 def writer(settings: Settings) -> BatchWriter:
@@ -504,7 +487,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv,
         batch=lambda s: s.metrics,
         topics=lambda s: [s.kafka.topic],
-        maintain=maintain,
+        partitioned_table="parsed_events",
         writer=writer,
     )
 

@@ -334,23 +334,17 @@ def _timestamp_3339(buf: bytes, pos: int, left: int) -> tuple[_Stamp, int, int] 
     if year >= 2100:
         return None
     fields = []
-    for separator, low, high in ((ord("-"), 1, 12), (ord("-"), 1, 31), (ord("T"), 0, 23)):
-        if left == 0 or _at(buf, pos) != separator:
+    for separator, low, high in (
+        (ord("-"), 1, 12),
+        (ord("-"), 1, 31),
+        (ord("T"), 0, 23),
+        (ord(":"), 0, 59),
+        (ord(":"), 0, 60),
+    ):
+        field = _ranged(buf, pos, left, separator, low, high)
+        if field is None:
             return None
-        pos += 1
-        left -= 1
-        value, pos, left = _int(buf, pos, left)
-        if not low <= value <= high:
-            return None
-        fields.append(value)
-    for high in (59, 60):
-        if left == 0 or _at(buf, pos) != ord(":"):
-            return None
-        pos += 1
-        left -= 1
-        value, pos, left = _int(buf, pos, left)
-        if not 0 <= value <= high:
-            return None
+        value, pos, left = field
         fields.append(value)
     secfrac, precision, pos, left = _fraction(buf, pos, left)
     if left == 0:
@@ -424,13 +418,10 @@ def _timestamp_3164(buf: bytes, pos: int, left: int) -> tuple[_Stamp, int, int] 
         return None
     clock = [hour]
     for high in (59, 60):
-        if left == 0 or _at(buf, pos) != ord(":"):
+        field = _ranged(buf, pos, left, ord(":"), 0, high)
+        if field is None:
             return None
-        pos += 1
-        left -= 1
-        value, pos, left = _int(buf, pos, left)
-        if not 0 <= value <= high:
-            return None
+        value, pos, left = field
         clock.append(value)
     secfrac, precision, pos, left = _fraction(buf, pos, left)
     if left > 0 and _at(buf, pos) == ord(":"):  # "Jan  1 00:00:00: host" (Cisco)
@@ -455,6 +446,16 @@ def _fraction(buf: bytes, pos: int, left: int) -> tuple[int, int, int, int]:
         value, pos, left = _int(buf, pos, left)
         return value, pos - start, pos, left
     return 0, 0, pos, left
+
+
+def _ranged(
+    buf: bytes, pos: int, left: int, separator: int, low: int, high: int
+) -> tuple[int, int, int] | None:
+    """``separator`` then a number within low..high: (number, pos, left), or None."""
+    if left == 0 or _at(buf, pos) != separator:
+        return None
+    value, pos, left = _int(buf, pos + 1, left - 1)
+    return (value, pos, left) if low <= value <= high else None
 
 
 def _int(buf: bytes, pos: int, left: int) -> tuple[int, int, int]:

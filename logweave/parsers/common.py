@@ -6,7 +6,20 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from logweave.parsers.base import Line
+from logweave.parsers.base import Kind, Line
+
+# --- DHCP ------------------------------------------------------------------------------------
+
+# The DHCP message types every server logs by name (DHCPACK, "Send ACK", ...), as kinds.
+DHCP_KINDS = {
+    "DISCOVER": Kind.DHCP_DISCOVER,
+    "OFFER": Kind.DHCP_OFFER,
+    "REQUEST": Kind.DHCP_REQUEST,
+    "ACK": Kind.DHCP_ACK,
+    "NAK": Kind.DHCP_NAK,
+    "RELEASE": Kind.DHCP_RELEASE,
+}
+
 
 # --- who wrote the line ----------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import dataclasses
 import re
 
 from logweave.parsers.base import Kind, Line, Parsed, Role
-from logweave.parsers.common import Source, ip_of, is_wan, mac_of, read_source
+from logweave.parsers.common import DHCP_KINDS, Source, ip_of, is_wan, mac_of, read_source
 
 FAMILY = "generic"
 
@@ -168,14 +168,6 @@ def _failure(source: Source, kernel: str | None, severity: int) -> Parsed | None
 
 
 _DHCP_VERB = re.compile(r"\bDHCP(?P<verb>DISCOVER|OFFER|REQUEST|ACK|NAK|RELEASE)\b")
-_DHCP_KINDS = {
-    "DISCOVER": Kind.DHCP_DISCOVER,
-    "OFFER": Kind.DHCP_OFFER,
-    "REQUEST": Kind.DHCP_REQUEST,
-    "ACK": Kind.DHCP_ACK,
-    "NAK": Kind.DHCP_NAK,
-    "RELEASE": Kind.DHCP_RELEASE,
-}
 _MAC_WORD = re.compile(r"(?<![\w:-])[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}(?![\w:-])")
 _IPV4_WORD = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w.]|\.\d)")
 
@@ -192,7 +184,7 @@ def _dhcp(source: Source) -> Parsed | None:
     if mac is None and ip is None:
         return None
     return Parsed(
-        kind=_DHCP_KINDS[found["verb"]],
+        kind=DHCP_KINDS[found["verb"]],
         family=FAMILY,
         mac=mac,
         ip=ip,

@@ -11,6 +11,7 @@ import re
 
 from logweave.parsers.base import Kind, Line, Parsed
 from logweave.parsers.common import (
+    DHCP_KINDS,
     Source,
     band_of_iface,
     ip_of,
@@ -99,14 +100,6 @@ def _wifi(
 # --- dnsmasq ---------------------------------------------------------------------------------
 
 _DNSMASQ = re.compile(r"\bDHCP(?P<verb>[A-Z]{2,12})\((?P<iface>[^)\s]{0,32})\)(?P<rest>(?: \S*)*)")
-_DNSMASQ_KINDS = {
-    "DISCOVER": Kind.DHCP_DISCOVER,
-    "OFFER": Kind.DHCP_OFFER,
-    "REQUEST": Kind.DHCP_REQUEST,
-    "ACK": Kind.DHCP_ACK,
-    "NAK": Kind.DHCP_NAK,
-    "RELEASE": Kind.DHCP_RELEASE,
-}
 _DNSMASQ_NAME_DROPPED = re.compile(r"Ignoring domain \S+ for DHCP host name (?P<host>\S+)")
 
 
@@ -130,7 +123,7 @@ def read_dnsmasq(source: Source, family: str) -> Parsed | None:
         words = words[1:]
     mac = mac_of(words[0]) if words else None
     extra = " ".join(words[1:]) if words else ""
-    kind = _DNSMASQ_KINDS.get(found["verb"], Kind.OTHER)
+    kind = DHCP_KINDS.get(found["verb"], Kind.OTHER)
     # Only an ACK names the client; after a NAK, DECLINE or RELEASE the words are the reason.
     hostname = word(extra) if kind is Kind.DHCP_ACK else None
     return Parsed(
@@ -161,7 +154,7 @@ def _odhcpd(source: Source) -> Parsed | None:
         if found is not None:
             values = found.groupdict()
             return Parsed(
-                kind=_DNSMASQ_KINDS.get(found["verb"], Kind.OTHER),
+                kind=DHCP_KINDS.get(found["verb"], Kind.OTHER),
                 family=FAMILY,
                 mac=mac_of(values.get("mac")),
                 ip=ip_of(values.get("ip")),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from logweave.parsers.base import Kind, Line, Parsed
-from logweave.parsers.common import ip_of, mac_of, read_source
+from logweave.parsers.common import DHCP_KINDS, ip_of, mac_of, read_source
 
 FAMILY = "tplink"
 
@@ -16,14 +16,6 @@ _SERVER = re.compile(
     r"\bDHCPS:(?:(?P<sent>Send) (?P<out>[A-Z]+) to (?P<ip>\S+)"
     r"|(?P<received>Recv) (?P<in>[A-Z]+) from (?P<mac>\S+))"
 )
-_SERVER_KINDS = {
-    "DISCOVER": Kind.DHCP_DISCOVER,
-    "OFFER": Kind.DHCP_OFFER,
-    "REQUEST": Kind.DHCP_REQUEST,
-    "ACK": Kind.DHCP_ACK,
-    "NAK": Kind.DHCP_NAK,
-    "RELEASE": Kind.DHCP_RELEASE,
-}
 # The router's own WAN client; an address obtained means the WAN is up.
 _CLIENT = re.compile(r"\bDHCPC[: ]|\bDynamic IP\(DHCP Client\)")
 _CLIENT_UP = re.compile(r"Dynamic IP\(DHCP Client\) obtained an IP successfully")
@@ -35,7 +27,7 @@ def parse(line: Line) -> Parsed | None:
     if found is not None:
         verb = found["out"] or found["in"]
         return Parsed(
-            kind=_SERVER_KINDS.get(verb, Kind.OTHER),
+            kind=DHCP_KINDS.get(verb, Kind.OTHER),
             family=FAMILY,
             mac=mac_of(found["mac"]),
             ip=ip_of(found["ip"]),

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import secrets
 import socket
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,7 +28,7 @@ from tests.harness.rsyslog import Rsyslog
 from tests.harness.services import Service
 from tests.integration.helpers import free_port, unique_topics
 from tests.integration.pipeline import Pipeline
-from tests.integration.test_corpus_e2e import CORPUS, ZONE_FLAGS, Router
+from tests.integration.test_corpus_e2e import ZONE_FLAGS, send_corpus
 
 pytestmark = pytest.mark.integration
 
@@ -71,24 +70,9 @@ def loaded(kafka: Any, postgres: Any, tmp_path_factory: pytest.TempPathFactory) 
     suffix = f"dash{secrets.token_hex(3)}"
     admin_dsn = postgres.create_database(f"logweave_{suffix}")
     migrate(admin_dsn)
-    writer, reader = f"writer_{suffix}", f"grafana_{suffix}"
-    writer_password, reader_password = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
-    conn = psycopg2.connect(admin_dsn)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute(
-                f"CREATE ROLE {writer} LOGIN PASSWORD %s IN ROLE logweave_writer",
-                (writer_password,),
-            )
-            cur.execute(
-                f"CREATE ROLE {reader} LOGIN PASSWORD %s IN ROLE logweave_reader",
-                (reader_password,),
-            )
-    finally:
-        conn.close()
     database = f"logweave_{suffix}"
-    writer_dsn = postgres.dsn(dbname=database, user=writer) + f" password={writer_password}"
-    reader_dsn = postgres.dsn(dbname=database, user=reader) + f" password={reader_password}"
+    writer_dsn = postgres.create_login(database, f"writer_{suffix}", "logweave_writer")
+    reader_dsn = postgres.create_login(database, f"grafana_{suffix}", "logweave_reader")
 
     workdir = tmp_path_factory.mktemp("dashboard-services")
     started: list[Service] = []
@@ -109,17 +93,7 @@ def loaded(kafka: Any, postgres: Any, tmp_path_factory: pytest.TempPathFactory) 
         pipeline.start("metrics", extra=ZONE_FLAGS)
         daemon.start()
         sent_from = datetime.now(UTC)
-        routers = [
-            Router(log, f"127.0.0.{10 + n}", sent_from)
-            for n, log in enumerate(sorted(CORPUS.glob("*.log")))
-        ]
-        for n, router in enumerate(routers):
-            if n % 2:
-                for framed in router.framed:
-                    daemon.send_udp(framed, source=router.address)
-                    time.sleep(0.002)  # UDP has no flow control
-            else:
-                daemon.send_tcp(router.framed, source=router.address)
+        routers = send_corpus(daemon, sent_from)
         simulated = [line for _, line in generate(routers=3, clients=12, span=6 * 3600.0, seed=7)]
         daemon.send_tcp(simulated, source=SIMULATED)
         # Something that is not rsyslog's JSON, straight to the producer: a dead letter.

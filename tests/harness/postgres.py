@@ -173,6 +173,23 @@ class PostgresServer:
             conn.close()
         return self.dsn(dbname=name)
 
+    def create_login(self, database: str, user: str, group: str) -> str:
+        """A login role with a fresh password, member of ``group`` (a role the migrations make),
+        as the deployment makes one; its DSN for ``database``."""
+        password = secrets.token_urlsafe(16)
+        conn = psycopg2.connect(self.admin_dsn)
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute(
+                    sql.SQL("CREATE ROLE {} LOGIN PASSWORD %s IN ROLE {}").format(
+                        sql.Identifier(user), sql.Identifier(group)
+                    ),
+                    (password,),
+                )
+        finally:
+            conn.close()
+        return self.dsn(dbname=database, user=user) + f" password={password}"
+
     def pids(self) -> list[int]:
         """The postmaster first, then its children (backends and background workers)."""
         postmaster = int((self.data_dir / "postmaster.pid").read_text().split("\n", 1)[0])

@@ -6,7 +6,6 @@ the three LogWeave services, each on free 127.0.0.1 ports under one temporary fo
 
 from __future__ import annotations
 
-import secrets
 import shutil
 import tempfile
 import time
@@ -48,15 +47,7 @@ class LocalStack:
         self._stack.callback(self.postgres.close)
         self.admin_dsn = self.postgres.create_database("logweave")
         migrate(self.admin_dsn)
-        password = secrets.token_urlsafe(16)
-        self.query(
-            "CREATE ROLE logweave LOGIN PASSWORD %s IN ROLE logweave_writer",
-            (password,),
-            fetch=False,
-        )
-        self.writer_dsn = (
-            self.postgres.dsn(dbname="logweave", user="logweave") + f" password={password}"
-        )
+        self.writer_dsn = self.postgres.create_login("logweave", "logweave", "logweave_writer")
 
         (self.root / "kafka").mkdir(parents=True, exist_ok=True)
         self.kafka = KafkaBroker(kafka_home(), self.root / "kafka")
@@ -86,12 +77,12 @@ class LocalStack:
         for service in self.services.values():
             service.wait_ready()
 
-    def query(self, sql: str, args: tuple[Any, ...] = (), fetch: bool = True) -> list[Any]:
+    def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
         conn = psycopg2.connect(self.admin_dsn)
         try:
             with conn, conn.cursor() as cur:
                 cur.execute(sql, args)
-                return list(cur.fetchall()) if fetch else []
+                return list(cur.fetchall())
         finally:
             conn.close()
 

@@ -105,18 +105,7 @@ def pipeline(kafka: Any, postgres: Any, services: Callable[..., Service]) -> Ite
     suffix = f"p{next(_ids)}{secrets.token_hex(3)}"
     admin_dsn = postgres.create_database(f"logweave_{suffix}")
     migrate(admin_dsn)
-    password = secrets.token_urlsafe(16)
-    user = f"writer_{suffix}"
-    conn = psycopg2.connect(admin_dsn)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute(
-                f"CREATE ROLE {user} LOGIN PASSWORD %s IN ROLE logweave_writer",
-                (password,),
-            )
-    finally:
-        conn.close()
-    writer_dsn = postgres.dsn(dbname=f"logweave_{suffix}", user=user) + f" password={password}"
+    writer_dsn = postgres.create_login(f"logweave_{suffix}", f"writer_{suffix}", "logweave_writer")
     topic, dlq = unique_topics(kafka, suffix)
     yield Pipeline(
         kafka, postgres, services, admin_dsn, writer_dsn, topic, dlq, free_port(), suffix

@@ -94,6 +94,23 @@ def parse_command(router: Router, received: datetime) -> dict[int, dict[str, Any
     return {p["line"]: p for p in printed if "dead_letter" not in p}
 
 
+def send_corpus(daemon: Any, received: datetime) -> list[Router]:
+    """Every corpus file as one router (127.0.0.10 and up) sending to ``daemon``, every other one
+    over UDP; the routers, to compare what arrived with what was sent."""
+    routers = [
+        Router(log, f"127.0.0.{10 + n}", received)
+        for n, log in enumerate(sorted(CORPUS.glob("*.log")))
+    ]
+    for n, router in enumerate(routers):
+        if n % 2:
+            for framed in router.framed:
+                daemon.send_udp(framed, source=router.address)
+                time.sleep(0.002)  # UDP has no flow control; do not outrun the socket buffer
+        else:
+            daemon.send_tcp(router.framed, source=router.address)
+    return routers
+
+
 def test_corpus_through_the_pipeline_reads_as_logweave_parse_and_counts_each_event_once(
     pipeline: Pipeline, rsyslog: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -102,18 +119,7 @@ def test_corpus_through_the_pipeline_reads_as_logweave_parse_and_counts_each_eve
     pipeline.start("metrics", extra=ZONE_FLAGS)
     daemon = rsyslog(pipeline.port)
     received = datetime.now(UTC)
-    routers = [
-        Router(log, f"127.0.0.{10 + n}", received)
-        for n, log in enumerate(sorted(CORPUS.glob("*.log")))
-    ]
-
-    for n, router in enumerate(routers):
-        if n % 2:
-            for framed in router.framed:
-                daemon.send_udp(framed, source=router.address)
-                time.sleep(0.002)  # UDP has no flow control; do not outrun the socket buffer
-        else:
-            daemon.send_tcp(router.framed, source=router.address)
+    routers = send_corpus(daemon, received)
 
     delivered = sum(len(r.delivered) for r in routers)
     dead = sum((r.dead for r in routers), Counter())
