@@ -54,7 +54,9 @@ def test_missing_list_leaves_vendors_unknown_and_says_so_once(
     assert [r.getMessage().split(" ", 1)[0] for r in caplog.records] == ["oui_list_missing"]
 
 
-@pytest.mark.skipif(not OUI_FILES[0].exists(), reason="Debian's ieee-data is not installed")
 def test_debians_installed_list_names_a_well_known_vendor() -> None:
+    assert OUI_FILES[0].exists(), (
+        "Debian's ieee-data is missing: scripts/install-deps.sh installs it"
+    )
     # 00:00:0C is Cisco's first block, in every edition of the list since the 1980s.
     assert "cisco" in (Vendors.load().of("00:00:0c:12:34:56") or "").lower()
